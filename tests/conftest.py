@@ -1,0 +1,165 @@
+"""Fixtures: a real PostgreSQL (TEST_DATABASE_URL, or the embedded one), a fresh database
+per test, a running Snag runtime, and a real HTTP server on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from api.app import create_app
+from api.runtime import Runtime, Settings
+from eventlog import start_embedded
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> float:
+    """Poll `condition` until it is truthy; returns the seconds it took. Fails at the deadline."""
+    start = time.monotonic()
+    deadline = start + timeout
+    while True:
+        if condition():
+            return time.monotonic() - start
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture(scope="session")
+def admin_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A URL with the right to create databases."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return start_embedded(tmp_path_factory.mktemp("pg") / "data", database="postgres")
+
+
+def with_dbname(url: str, dbname: str) -> str:
+    params = conninfo_to_dict(url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+@pytest.fixture
+def database_url(admin_url: str) -> Iterator[str]:
+    """A new, empty database for this test."""
+    name = f"snag_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"'.encode())
+    yield with_dbname(admin_url, name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url, idle_timeout=600.0, command_timeout=10.0)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime(settings)
+    yield rt
+    rt.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    runtime: Runtime
+    url: str
+
+    def user(self, name: str, role: str = "agent", password: str | None = None) -> httpx.Client:
+        """A new user and an HTTP client carrying their token."""
+        token = self.runtime.account_service.add_user(name, role, password)
+        self.runtime.credentials.reload()
+        return self.client(token)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+@pytest.fixture
+def server(runtime: Runtime) -> Iterator[Server]:
+    """Snag served over real HTTP by uvicorn on a loopback port, in a thread."""
+    port = free_port()
+    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, name="uvicorn")
+    thread.start()
+    wait_until(lambda: uv.started, what="uvicorn to start")
+    yield Server(runtime, f"http://127.0.0.1:{port}")
+    uv.should_exit = True
+    thread.join(timeout=30)
+
+
+def open_ticket(client: httpx.Client, **fields: Any) -> dict[str, Any]:
+    body = {"command": "open", "subject": "Printer on fire", "body": "Help", "requester": "dana@example.com"}
+    body.update(fields)
+    response = client.post("/api/commands", json=body)
+    assert response.status_code == 201, response.text
+    ticket: dict[str, Any] = response.json()["ticket"]
+    return ticket
+
+
+def command(client: httpx.Client, name: str, ticket: int | None = None, **fields: Any) -> httpx.Response:
+    body: dict[str, Any] = {"command": name, **fields}
+    if ticket is not None:
+        body["ticket"] = ticket
+    return client.post("/api/commands", json=body)
+
+
+class SnagProcess:
+    """`snag serve` as a child process, for restarts and kill -9."""
+
+    def __init__(self, database_url: str, log: Path, *extra: str) -> None:
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.log = log
+        env = {**os.environ, "DATABASE_URL": database_url}
+        with log.open("ab") as sink:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--port", self.url.rsplit(":", 1)[1], *extra],
+                cwd=ROOT,
+                env=env,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        wait_until(self._ready, timeout=60, what="snag serve to answer /healthz")
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            output = self.log.read_text(errors="replace")
+            raise AssertionError(f"snag serve exited with {self.process.returncode}:\n{output}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
