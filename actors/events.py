@@ -156,5 +156,14 @@ def decode(type_name: str, data: dict[str, Any]) -> Event:
     """The event class for a stored event; unknown fields (added later) are ignored."""
     cls = EVENT_TYPES[type_name]
     names = {f.name for f in fields(cls)}
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
+    }
     return cls(**values)
+
+
+def decode_ticket(type_name: str, data: dict[str, Any]) -> TicketEvent:
+    event = decode(type_name, data)
+    if isinstance(event, UserAdded | UserRevoked | TokenIssued | TokenRevoked):
+        raise TypeError(f"{type_name} is not a ticket event")
+    return event

@@ -19,7 +19,7 @@ from actors.events import (
     TicketMoved,
     TicketOpened,
     TicketReleased,
-    decode,
+    decode_ticket,
 )
 from eventlog import RecordedEvent
 
@@ -123,6 +123,6 @@ def evolve(state: Ticket | None, event: TicketEvent, *, version: int, at: dateti
 def fold(state: Ticket | None, recorded: Iterable[RecordedEvent]) -> Ticket | None:
     """Apply recorded events of one ticket stream in version order."""
     for event in recorded:
-        domain = decode(event.type, dict(event.data))
-        state = evolve(state, domain, version=event.version, at=event.recorded_at)  # type: ignore[arg-type]
+        domain = decode_ticket(event.type, dict(event.data))
+        state = evolve(state, domain, version=event.version, at=event.recorded_at)
     return state

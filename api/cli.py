@@ -18,6 +18,7 @@ from rich.table import Table
 from actors.describe import describe
 from actors.model import stream_name
 from actors.views import event_views
+from api import audit
 from api.accounts import ROLES, AccountService
 from eventlog import (
     AccountStore,
@@ -230,6 +231,7 @@ def parser() -> argparse.ArgumentParser:
     history = add("history", cmd_history, "a ticket's events, one readable line each")
     history.add_argument("ticket", type=positive_int)
     history.add_argument("--json", action="store_true", help="JSON Lines in the API's event shape")
+    audit.register(sub)
     return root
 
 

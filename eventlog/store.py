@@ -189,10 +189,12 @@ class EventStore:
         assert row is not None
         return int(row[0])
 
-    def read_stream(self, stream: str) -> list[RecordedEvent]:
+    def read_stream(self, stream: str, up_to: int | None = None) -> list[RecordedEvent]:
+        """The stream's events in version order; with `up_to`, only those at or before that position."""
         with translated(), self.pool.connection() as conn:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE stream = %s ORDER BY version", (stream,)
+                f"SELECT {_COLUMNS} FROM events WHERE stream = %s AND position <= %s ORDER BY version",
+                (stream, up_to if up_to is not None else 2**63 - 1),
             ).fetchall()
         return [_row_to_event(r) for r in rows]
 

@@ -28,7 +28,9 @@ from eventlog import start_embedded
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def wait_until(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> float:
+def wait_until(
+    condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+) -> float:
     """Poll `condition` until it is truthy; returns the seconds it took. Fails at the deadline."""
     start = time.monotonic()
     deadline = start + timeout
@@ -115,7 +117,12 @@ def server(runtime: Runtime) -> Iterator[Server]:
 
 
 def open_ticket(client: httpx.Client, **fields: Any) -> dict[str, Any]:
-    body = {"command": "open", "subject": "Printer on fire", "body": "Help", "requester": "dana@example.com"}
+    body = {
+        "command": "open",
+        "subject": "Printer on fire",
+        "body": "Help",
+        "requester": "dana@example.com",
+    }
     body.update(fields)
     response = client.post("/api/commands", json=body)
     assert response.status_code == 201, response.text
@@ -123,7 +130,9 @@ def open_ticket(client: httpx.Client, **fields: Any) -> dict[str, Any]:
     return ticket
 
 
-def command(client: httpx.Client, name: str, ticket: int | None = None, **fields: Any) -> httpx.Response:
+def command(
+    client: httpx.Client, name: str, ticket: int | None = None, **fields: Any
+) -> httpx.Response:
     body: dict[str, Any] = {"command": name, **fields}
     if ticket is not None:
         body["ticket"] = ticket
@@ -139,7 +148,15 @@ class SnagProcess:
         env = {**os.environ, "DATABASE_URL": database_url}
         with log.open("ab") as sink:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve", "--port", self.url.rsplit(":", 1)[1], *extra],
+                [
+                    sys.executable,
+                    "-m",
+                    "api.cli",
+                    "serve",
+                    "--port",
+                    self.url.rsplit(":", 1)[1],
+                    *extra,
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=sink,
