@@ -18,6 +18,7 @@ from actors.views import event_views, ticket_view
 from eventlog import (
     CommandAlreadyRecorded,
     CommandRecord,
+    DatabaseUnavailable,
     EventStore,
     Metadata,
     NotFound,
@@ -64,10 +65,12 @@ class TicketActor(pykka.ThreadingActor):
         if isinstance(message, Execute):
             if message.reply.set_running_or_notify_cancel():
                 self._answer(message)
+            elif self._id is None:
+                self.stop()  # the caller gave up before an unborn actor started
         elif isinstance(message, Read) and message.reply.set_running_or_notify_cancel():
             try:
                 message.reply.set_result(self._read())
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (every failure goes to the caller)
                 self._loaded = False
                 message.reply.set_exception(exc)
 
@@ -79,7 +82,8 @@ class TicketActor(pykka.ThreadingActor):
                 self._forget()
             elif not isinstance(exc, SnagError):
                 logger.exception("ticket %s failed on %r", self._id, job.command)
-            self._loaded = False  # the outcome may be unknown: read the stream again
+            if isinstance(exc, DatabaseUnavailable) or not isinstance(exc, SnagError):
+                self._loaded = False  # the outcome may be unknown: read the stream again
             job.reply.set_exception(exc)
         finally:
             if self._id is None:

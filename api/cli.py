@@ -182,7 +182,7 @@ def parser() -> argparse.ArgumentParser:
         handler: Callable[[argparse.Namespace], int],
         help: str,
         parent: argparse._SubParsersAction[Parser] = sub,
-    ) -> Parser:  # type: ignore[type-arg]
+    ) -> Parser:
         p = parent.add_parser(name, help=help, description=help)
         p.set_defaults(handler=handler)
         return p

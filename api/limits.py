@@ -22,10 +22,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            if name == b"content-length":
-                if value.isdigit() and int(value) > self.limit:
-                    await self._refuse(send)
-                    return
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._refuse(send)
+                return
         received = 0
 
         async def limited() -> Message:

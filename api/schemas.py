@@ -27,7 +27,7 @@ from actors import (
     TagTicket,
     UntagTicket,
 )
-from actors.commands import Command
+from actors.commands import TicketCommand
 from api.errors import InvalidJSON, UnknownCommand, invalid_argument
 
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -189,7 +189,7 @@ def parse_json(raw: bytes) -> Any:
         ) from None
 
 
-def parse_command(data: Any) -> tuple[Command, str | None, str]:
+def parse_command(data: Any) -> tuple[OpenTicket | TicketCommand, str | None, str]:
     """The domain command, its command_id, and the hash of its body without the command_id."""
     if not isinstance(data, dict):
         raise UnknownCommand(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg
 import psycopg_pool
@@ -45,7 +46,7 @@ class AccountStore:
     def __init__(self, pool: psycopg_pool.ConnectionPool) -> None:
         self.pool = pool
 
-    def _version(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> int:
+    def _version(self, conn: psycopg.Connection[tuple[Any, ...]], name: str) -> int:
         row = conn.execute(
             "SELECT coalesce(max(version), 0) FROM events WHERE stream = %s", (user_stream(name),)
         ).fetchone()
@@ -117,7 +118,7 @@ class AccountStore:
             write = StreamWrite(user_stream(name), self._version(conn, name), (event,))
             append_in(conn, [write], metadata)
 
-    def _require_active(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
+    def _require_active(self, conn: psycopg.Connection[tuple[Any, ...]], name: str) -> None:
         row = conn.execute(
             "SELECT revoked_at IS NULL FROM users WHERE name = %s", (name,)
         ).fetchone()

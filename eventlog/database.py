@@ -6,6 +6,7 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -31,12 +32,14 @@ def redact(url: str) -> str:
     return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
 
 
-def _configure(conn: psycopg.Connection[object]) -> None:
+def _configure(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
     conn.commit()
 
 
-def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> psycopg_pool.ConnectionPool:
+def open_pool(
+    url: str, *, min_size: int = 2, max_size: int = 10
+) -> psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]]:
     """Open a pool, failing at once (`DatabaseUnavailable`) when the database cannot be reached."""
     pool = psycopg_pool.ConnectionPool(
         url,
@@ -55,7 +58,7 @@ def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> psycopg_poo
     return pool
 
 
-def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[tuple[object, ...]]:
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection[tuple[Any, ...]]:
     """One connection outside the pool (the tailer's LISTEN, the audit tool's cursors)."""
     try:
         conn = psycopg.connect(url, autocommit=autocommit, connect_timeout=5)

