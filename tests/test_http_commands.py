@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from conftest import Server, command, open_ticket
 
 
