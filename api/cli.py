@@ -11,13 +11,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import orjson
 from rich.console import Console
 from rich.table import Table
 
-from actors.describe import describe
-from actors.model import stream_name
-from actors.views import event_views
 from api import audit
 from api.accounts import ROLES, AccountService
 from eventlog import (
@@ -26,7 +22,6 @@ from eventlog import (
     SnagError,
     check_schema,
     default_data_dir,
-    format_time,
     migrate,
     open_pool,
     start_embedded,
@@ -129,24 +124,6 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_history(args: argparse.Namespace) -> int:
-    with stores(args, write=False) as (events, _):
-        found = events.read_stream(stream_name(args.ticket))
-    if not found:
-        raise UsageError(f"there is no ticket {args.ticket}")
-    if args.json:
-        for shaped in event_views(found, "admin"):
-            sys.stdout.write(orjson.dumps(shaped).decode() + "\n")
-        return 0
-    table = Table("pos", "v", "time (UTC)", "who", "what", box=None)
-    for e in found:
-        table.add_row(
-            str(e.position), str(e.version), format_time(e.recorded_at)[:19], e.by, describe(e)
-        )
-    out.print(table)
-    return 0
-
-
 def positive_int(value: str) -> int:
     try:
         number = int(value)
@@ -228,9 +205,6 @@ def parser() -> argparse.ArgumentParser:
     token_revoke.add_argument("name")
     token_revoke.add_argument("token_id", type=positive_int)
 
-    history = add("history", cmd_history, "a ticket's events, one readable line each")
-    history.add_argument("ticket", type=positive_int)
-    history.add_argument("--json", action="store_true", help="JSON Lines in the API's event shape")
     audit.register(sub)
     return root
 

@@ -84,7 +84,10 @@ class AuditLog:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._conn.close()
 
@@ -146,17 +149,20 @@ class ImportedUser:
     revoked_at: datetime | None
 
 
-def event_from_shape(shape: dict[str, Any]) -> RecordedEvent:
+def event_from_shape(shape: Any) -> RecordedEvent:
     """The inverse of `RecordedEvent.shape()` plus `hash`, as `export` writes it.
 
     Raises `InvalidArgument` naming the first field that is missing or of the wrong type.
     """
 
-    def field(name: str, kind: type | tuple[type, ...], *, optional: bool = False) -> Any:
+    if not isinstance(shape, dict):
+        raise InvalidArgument("event", "an event is a JSON object")
+
+    def field(name: str, kind: type, *, optional: bool = False) -> Any:
         value = shape.get(name)
         if value is None and optional:
             return None
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
             raise InvalidArgument(name, f"{name} is missing or not a {_kind_name(kind)}")
         return value
 
@@ -164,7 +170,9 @@ def event_from_shape(shape: dict[str, Any]) -> RecordedEvent:
     try:
         recorded_at = datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     except ValueError:
-        raise InvalidArgument("at", f"at is not a UTC time like 2026-12-03T15:53:00.000001Z: {at!r}") from None
+        raise InvalidArgument(
+            "at", f"at is not a UTC time like 2026-12-03T15:53:00.000001Z: {at!r}"
+        ) from None
     return RecordedEvent(
         position=field("position", int),
         stream=field("stream", str),
@@ -179,8 +187,20 @@ def event_from_shape(shape: dict[str, Any]) -> RecordedEvent:
     )
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    return {int: "whole number", str: "string", dict: "JSON object"}.get(kind, "value")  # type: ignore[call-overload]
+_KIND_NAMES: dict[type, str] = {int: "whole number", str: "string", dict: "JSON object"}
+
+
+def _kind_name(kind: type) -> str:
+    return _KIND_NAMES.get(kind, "value")
+
+
+def _require_empty(row: tuple[Any, ...] | None) -> None:
+    if row and int(row[0]):
+        raise InvalidArgument(
+            "database",
+            f"the database already holds {row[0]} events (up to position {row[1]});"
+            " import only into an empty database",
+        )
 
 
 class LogImport:
@@ -202,12 +222,7 @@ class LogImport:
                 migrate(conn)
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
                 row = conn.execute("SELECT count(*), max(position) FROM events").fetchone()
-            if row and int(row[0]):
-                raise InvalidArgument(
-                    "database",
-                    f"the database already holds {row[0]} events (up to position {row[1]});"
-                    " import only into an empty database",
-                )
+            _require_empty(row)
         except BaseException:
             conn.close()
             raise
@@ -217,7 +232,10 @@ class LogImport:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self._conn.rollback()
@@ -226,24 +244,27 @@ class LogImport:
     def events(self, events: Iterable[RecordedEvent]) -> int:
         """COPY the events in as they are: positions, times and hashes kept."""
         count = 0
-        with translated(), self._conn.cursor() as cur:
-            with cur.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy:
-                for e in events:
-                    copy.write_row(
-                        (
-                            e.position,
-                            e.stream,
-                            e.version,
-                            e.type,
-                            Jsonb(e.data),
-                            e.by,
-                            e.command_id,
-                            e.correlation_id,
-                            e.recorded_at,
-                            e.hash,
-                        )
+        with (
+            translated(),
+            self._conn.cursor() as cur,
+            cur.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
+        ):
+            for e in events:
+                copy.write_row(
+                    (
+                        e.position,
+                        e.stream,
+                        e.version,
+                        e.type,
+                        Jsonb(e.data),
+                        e.by,
+                        e.command_id,
+                        e.correlation_id,
+                        e.recorded_at,
+                        e.hash,
                     )
-                    count += 1
+                )
+                count += 1
         return count
 
     def users(self, users: Sequence[ImportedUser]) -> None:
