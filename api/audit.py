@@ -6,6 +6,7 @@ same code the server runs (`evolve`, `QueueList`). The integrity commands (`veri
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from api.audit_common import (
     json_line,
     moment,
     out,
+    pipe_safe,
     positive_int,
     reading,
     reloader,
@@ -173,15 +175,20 @@ def cmd_queue(args: argparse.Namespace) -> int:
         )
     if tickets:
         out.print(listing)
+    elif args.queue not in listed.counts():
+        others = ", ".join(listed.counts()) or "none"
+        out.print(f"no ticket was listed in {args.queue} then; queues with tickets: {others}")
     return 0
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the audit commands to the `snag` parser."""
 
-    def add(name: str, handler: Any, help: str) -> argparse.ArgumentParser:
+    def add(
+        name: str, handler: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help)
-        p.set_defaults(handler=handler)
+        p.set_defaults(handler=pipe_safe(handler))
         return p
 
     def point_in_time(p: argparse.ArgumentParser) -> None:

@@ -157,6 +157,21 @@ def tracked(items: Iterable[T], label: str, total: Callable[[], int | None]) -> 
 # Output
 
 
+def pipe_safe(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """`snag export | head` ends quietly when the reader stops reading."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except BrokenPipeError:
+            # Point stdout at /dev/null so the interpreter's final flush does not fail too.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 0
+
+    return run
+
+
 def table(*headers: str) -> Table:
     listing = Table(box=None, pad_edge=False)
     for header in headers:

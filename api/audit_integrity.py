@@ -212,11 +212,12 @@ def cmd_import(args: argparse.Namespace) -> int:
             load.users(list(users.values()))
             load.ticket_ids_from(last_ticket)
             load.commit()
-    out.print(
-        f"imported {count} events (positions 1..{check.position}, head {check.hash}@{check.position});"
-        f" {len(users)} users restored without passwords or tokens: give them new ones with"
-        " `snag token add NAME --label ...`"
-    )
+    out.print(f"imported {count} events; head {check.hash}@{check.position}")
+    if users:
+        out.print(
+            f"{len(users)} users restored without passwords or tokens (never in the log):"
+            " give them new tokens with `snag token add NAME --label ...`"
+        )
     return 0
 
 
