@@ -22,6 +22,8 @@ class OpenTicket:
 class ClaimTicket:
     ticket: int
     expected_version: int | None = None
+    waiting_only: bool = False
+    """Refuse (`NotWaiting`) unless the ticket is unassigned and new, open or pending: `next` uses it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from actors.commands import (
     TicketCommand,
     UntagTicket,
 )
-from actors.errors import AlreadyClaimed, InvalidTransition, TicketClosed
+from actors.errors import AlreadyClaimed, InvalidTransition, NotWaiting, TicketClosed
 from actors.events import (
     CommentAdded,
     PriorityChanged,
@@ -94,10 +94,8 @@ def decide_open(ticket_id: int, command: OpenTicket) -> list[TicketEvent]:
 def _may_reassign(state: Ticket, caller: Caller) -> None:
     if caller.role == "admin" or caller.name == state.assignee:
         return
-    holder = f"its assignee ({state.assignee})" if state.assignee else "an admin"
-    raise Forbidden(
-        f"only {holder} or an admin may change who holds ticket {state.id}", required_role="admin"
-    )
+    who = f"its assignee ({state.assignee}) or an admin" if state.assignee else "an admin"
+    raise Forbidden(f"only {who} may change who holds ticket {state.id}", required_role="admin")
 
 
 def _set_status(state: Ticket, new: str) -> list[TicketEvent]:
@@ -134,6 +132,8 @@ def decide(state: Ticket | None, command: TicketCommand, caller: Caller) -> list
                 return []
             if state.assignee is not None:
                 raise AlreadyClaimed(state.id, state.assignee)
+            if command.waiting_only and state.status not in ("new", "open", "pending"):
+                raise NotWaiting(f"ticket {state.id} is {state.status}")
             events: list[TicketEvent] = [TicketClaimed(caller.name)]
             if state.status == "new":
                 events.append(StatusChanged("new", "open"))

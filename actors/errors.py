@@ -34,6 +34,12 @@ class TicketClosed(SnagError):
         super().__init__(f"ticket {ticket} is closed; only set_status open is possible")
 
 
+class NotWaiting(SnagError):
+    """The ticket is no longer waiting for an agent (solved or closed)."""
+
+    code = "not_waiting"
+
+
 class QueueEmpty(SnagError):
     """No unassigned ticket is waiting in the queue."""
 

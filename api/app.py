@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 
-from api import routes
+from actors.queue_view import Attach, ExpirePresence
+from api import dashboard, queues, routes, session, stream
+from api.dashboard import STATIC, SecurityHeaders
 from api.errors import install_handlers
 from api.limits import BodyLimit
 from api.runtime import Runtime
 from api.schemas import openapi_schema
+
+
+async def _expire_presence(runtime: Runtime) -> None:
+    while True:
+        await asyncio.sleep(5)  # a timer, not a wait for a condition
+        runtime.queue_view.tell(ExpirePresence(time.monotonic()))
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -21,9 +32,14 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        attach = Attach(runtime.hub.publish, runtime.hub.start_after, asyncio.get_running_loop())
+        runtime.queue_view.tell(attach)
+        await asyncio.wrap_future(attach.reply)
+        expiry = asyncio.create_task(_expire_presence(runtime))
         try:
             yield
         finally:
+            expiry.cancel()
             runtime.close()
 
     app = FastAPI(
@@ -34,8 +50,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.add_middleware(BodyLimit)
+    app.add_middleware(SecurityHeaders)
     install_handlers(app)
-    app.include_router(routes.router)
+    for module in (routes, queues, stream, session, dashboard):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

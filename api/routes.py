@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from actors import Caller
+from actors import Caller, NextTicket
 from actors.model import stream_name
+from actors.queue_view import Describe
 from actors.views import event_views, ticket_view
 from api import deps
 from api.errors import UnsupportedMediaType
@@ -41,16 +42,15 @@ async def post_command(request: Request, caller: Authenticated) -> Response:
         raise UnsupportedMediaType("send the command as JSON (Content-Type: application/json)")
     command, command_id, request_hash = parse_command(parse_json(await request.body()))
     rt = deps.runtime(request)
-    outcome = await deps.answer(
-        rt.desk.execute(
-            command,
-            caller,
-            command_id=command_id,
-            request_hash=request_hash,
-            correlation_id=deps.correlation_id(request),
-        ),
-        rt.settings.command_timeout,
+    send = rt.desk.next if isinstance(command, NextTicket) else rt.desk.execute
+    future = send(
+        command,  # type: ignore[arg-type]  # `send` was chosen by the command's type
+        caller,
+        command_id=command_id,
+        request_hash=request_hash,
+        correlation_id=deps.correlation_id(request),
     )
+    outcome = await deps.answer(future, rt.settings.command_timeout)
     headers = {"Snag-Position": str(outcome.position)} if outcome.position else None
     return Response(outcome.body, outcome.status, media_type="application/json", headers=headers)
 
@@ -79,4 +79,11 @@ async def get_me(caller: Authenticated) -> Response:
 
 @router.get("/healthz", summary="Liveness and the latest log position this server has read")
 async def healthz(request: Request) -> Response:
-    return json_response({"status": "ok", "position": deps.runtime(request).tailer.position})
+    """Answers from memory: the tailer's position and each read model's position and digest."""
+    rt = deps.runtime(request)
+    describe = Describe()
+    rt.queue_view.tell(describe)
+    projections = await deps.answer(describe.reply, rt.settings.command_timeout)
+    return json_response(
+        {"status": "ok", "position": rt.tailer.position, "projections": projections}
+    )

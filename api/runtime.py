@@ -6,9 +6,11 @@ import logging
 from dataclasses import dataclass
 
 from actors import Helpdesk, TicketRegistry
+from actors.queue_view import Apply, Describe, QueueViewActor
 from api.accounts import AccountService
 from api.auth import CredentialCache
-from eventlog import AccountStore, EventStore, LogTailer, migrate, open_pool
+from api.hub import Hub
+from eventlog import AccountStore, DatabaseUnavailable, EventStore, LogTailer, migrate, open_pool
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,8 @@ class Settings:
     command_timeout: float = 10.0
     """Seconds a request waits for its ticket's answer before `outcome_unknown`."""
     pool_size: int = 10
+    catch_up_timeout: float = 300.0
+    """Seconds the start may take to fold the whole log into the read models."""
 
 
 class Runtime:
@@ -39,16 +43,35 @@ class Runtime:
             self.account_service = AccountService(self.accounts)
             self.credentials = CredentialCache(self.accounts)
             self.registry = TicketRegistry(self.store, settings.idle_timeout)
-            self.desk = Helpdesk(self.registry, self.credentials.assignable)
-            self.tailer = LogTailer(settings.database_url, self.store.head_position())
+            self.queue_view = QueueViewActor.start(self.store)
+            self.hub = Hub()
+            self.desk = Helpdesk(self.registry, self.credentials.assignable, self.queue_view)
+            self.tailer = LogTailer(settings.database_url)
             self.tailer.subscribe(self.credentials.on_events)
+            self.tailer.subscribe(lambda events: self.queue_view.tell(Apply(events)))
+            self.registry.start()
+            self.tailer.start()
+            self._catch_up()
         except BaseException:
-            self.pool.close()
+            self.close()
             raise
-        self.registry.start()
-        self.tailer.start()
+
+    def _catch_up(self) -> None:
+        """Fold the log into the read models before the server reports ready."""
+        head = self.store.head_position()
+        if not self.tailer.wait_for(head, timeout=self.settings.catch_up_timeout):
+            raise DatabaseUnavailable(f"the log could not be read up to position {head} in time")
+        describe = Describe()
+        self.queue_view.tell(describe)
+        describe.reply.result(timeout=self.settings.catch_up_timeout)
 
     def close(self) -> None:
-        self.registry.stop()
-        self.tailer.stop()
-        self.pool.close()
+        """Stop what was started, in order; safe after a failed start."""
+        parts = ("registry", "tailer", "queue_view", "pool")
+        for part in (getattr(self, name, None) for name in parts):
+            if part is None:
+                continue
+            try:
+                part.close() if hasattr(part, "close") else part.stop()
+            except Exception:
+                logger.exception("stopping %r failed", part)

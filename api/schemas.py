@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -19,6 +19,7 @@ from actors import (
     AssignTicket,
     ClaimTicket,
     MoveTicket,
+    NextTicket,
     OpenTicket,
     ReleaseTicket,
     SetPriority,
@@ -155,6 +156,16 @@ class UntagBody(_OnTicket):
         return UntagTicket(self.ticket, self.tag, self.expected_version)
 
 
+class NextBody(_Body):
+    command: Literal["next"]
+    queue: str = Field(
+        "support", description="Claim this queue's most urgent, oldest unassigned ticket"
+    )
+
+    def to_command(self) -> NextTicket:
+        return NextTicket(self.queue)
+
+
 CommandBody = Annotated[
     OpenBody
     | ClaimBody
@@ -166,13 +177,14 @@ CommandBody = Annotated[
     | SetSubjectBody
     | MoveBody
     | TagBody
-    | UntagBody,
+    | UntagBody
+    | NextBody,
     Field(discriminator="command"),
 ]
 ADAPTER: TypeAdapter[Any] = TypeAdapter(CommandBody)
 COMMANDS = (
     "open", "claim", "release", "assign", "comment", "set_status",
-    "set_priority", "set_subject", "move", "tag", "untag",
+    "set_priority", "set_subject", "move", "tag", "untag", "next",
 )  # fmt: skip
 
 
@@ -189,7 +201,7 @@ def parse_json(raw: bytes) -> Any:
         ) from None
 
 
-def parse_command(data: Any) -> tuple[OpenTicket | TicketCommand, str | None, str]:
+def parse_command(data: Any) -> tuple[OpenTicket | TicketCommand | NextTicket, str | None, str]:
     """The domain command, its command_id, and the hash of its body without the command_id."""
     if not isinstance(data, dict):
         raise UnknownCommand(
@@ -212,6 +224,17 @@ def parse_command(data: Any) -> tuple[OpenTicket | TicketCommand, str | None, st
         json.dumps(rest, sort_keys=True, separators=(",", ":")).encode("utf-8", "surrogatepass")
     ).hexdigest()
     return body.to_command(), body.command_id, digest
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate(model: type[Model], data: Any) -> Model:
+    """A request body as `model`, or `InvalidArgument` naming the first bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_argument(exc.errors(include_input=False)) from None
 
 
 def openapi_schema() -> dict[str, Any]:

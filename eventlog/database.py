@@ -41,6 +41,9 @@ def open_pool(
     url: str, *, min_size: int = 2, max_size: int = 10
 ) -> psycopg_pool.ConnectionPool[psycopg.Connection[tuple[Any, ...]]]:
     """Open a pool, failing at once (`DatabaseUnavailable`) when the database cannot be reached."""
+    # One direct attempt first: a refused connection or a FATAL answer is known in
+    # milliseconds, where the pool would keep retrying until its open timeout.
+    connect(url).close()
     pool = psycopg_pool.ConnectionPool(
         url,
         min_size=min_size,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,6 +16,9 @@ from eventlog.records import RecordedEvent
 from eventlog.store import NOTIFY_CHANNEL, read_after_in
 
 logger = logging.getLogger(__name__)
+
+STOP_CHECK = 0.2
+"""Seconds between looks at the stop flag while waiting for a notification."""
 
 Subscriber = Callable[[Sequence[RecordedEvent]], None]
 
@@ -74,8 +78,8 @@ class LogTailer:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     backoff = 0.1
                     self._follow(conn)
-            except (DatabaseUnavailable, psycopg.OperationalError) as exc:
-                logger.warning("log tailer lost the database (%s); retrying", exc)
+            except (DatabaseUnavailable, psycopg.Error) as exc:
+                logger.warning("log tailer cannot read the log (%s); retrying", exc)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
@@ -85,8 +89,17 @@ class LogTailer:
             if events:
                 self._deliver(events)
                 continue
-            for _ in conn.notifies(timeout=self._poll_interval, stop_after=1):
-                pass
+            self._wait(conn)
+
+    def _wait(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+        """Until a NOTIFY, `poll_interval`, or `stop()`: waits in short slices to see the latter."""
+        deadline = time.monotonic() + self._poll_interval
+        while not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for _ in conn.notifies(timeout=min(remaining, STOP_CHECK), stop_after=1):
+                return
 
     def _deliver(self, events: Sequence[RecordedEvent]) -> None:
         for subscriber in self._subscribers:

@@ -1,0 +1,302 @@
+"""The queue-view actor: the read models in RAM, fed by the log, and presence."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pykka
+
+from actors.model import Ticket, fold, stream_name
+from actors.views import is_internal
+from eventlog import DatabaseUnavailable, EventStore, RecordedEvent
+from projections import QueueList, sort_key, summary
+from projections.changes import Change, PresenceChange, frame
+
+logger = logging.getLogger(__name__)
+
+REPLYING_FOR = 20.0
+"""Seconds a `replying` signal lasts unless the page renews it."""
+
+
+# Messages
+
+
+@dataclass(frozen=True, slots=True)
+class Apply:
+    events: Sequence[RecordedEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class Attach:
+    """Hand every later change to `publish` on `loop`, after calling `start_after(position)`."""
+
+    publish: Callable[[Change | PresenceChange], None]
+    start_after: Callable[[int], None]
+    loop: asyncio.AbstractEventLoop
+    reply: Future[int] = field(default_factory=Future)
+
+
+@dataclass(frozen=True, slots=True)
+class ListTickets:
+    queue: str | None = None
+    status: str | None = None
+    assignee: str | None = None
+    unassigned: bool = False
+    tag: str | None = None
+    limit: int = 100
+    cursor: str | None = None
+    reply: Future[bytes] = field(default_factory=Future)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQueues:
+    reply: Future[bytes] = field(default_factory=Future)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Unassigned tickets of a queue, most urgent and oldest first, for `next`."""
+
+    queue: str
+    reply: Future[list[int]] = field(default_factory=Future)
+
+
+@dataclass(frozen=True, slots=True)
+class Describe:
+    """Position, size and digest of each read model, to compare with `snag rebuild`."""
+
+    reply: Future[dict[str, Any]] = field(default_factory=Future)
+
+
+@dataclass(frozen=True, slots=True)
+class Presence:
+    """`name` opened (+1) or closed (-1) a ticket page, or is replying (`replying=True`)."""
+
+    ticket: int
+    name: str
+    viewers: int = 0
+    replying: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpirePresence:
+    now: float
+
+
+@dataclass
+class _Person:
+    pages: int = 0
+    replying_until: float = 0.0
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    rank, created, ticket_id = sort_key(ticket)
+    return f"{rank}.{created}.{ticket_id}"
+
+
+def decode_cursor(cursor: str) -> tuple[int, str, int]:
+    rank, _, rest = cursor.partition(".")
+    created, _, ticket_id = rest.rpartition(".")
+    return int(rank), created, int(ticket_id)
+
+
+class QueueViewActor(pykka.ThreadingActor):
+    """Owns the queue list and who-is-where presence, in RAM, for this process.
+
+    Runs on its own thread: every message is handled there, one at a time. The log
+    tailer's thread tells it each batch of events in position order, so whichever node
+    wrote an event, it is applied once. Once attached to the event loop, each change is
+    encoded here, off the loop, and handed over with `loop.call_soon_threadsafe`. Reads
+    are answered from memory, as bytes, through the message's future. Nothing escapes
+    `on_receive`: a told message that raised would stop the actor.
+    """
+
+    def __init__(self, store: EventStore) -> None:
+        super().__init__()
+        self._store = store
+        self._list = QueueList()
+        self._presence: dict[int, dict[str, _Person]] = {}
+        self._publish: Callable[[Change | PresenceChange], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._digest: tuple[int, str] = (-1, "")
+
+    def on_receive(self, message: Any) -> None:
+        try:
+            self._handle(message)
+        except Exception as exc:
+            reply = getattr(message, "reply", None)
+            if isinstance(reply, Future) and not reply.done():
+                reply.set_exception(exc)
+            else:
+                logger.exception("queue view failed on %s", type(message).__name__)
+
+    def _handle(self, message: Any) -> None:
+        match message:
+            case Apply(events=events):
+                for event in events:
+                    self._apply(event)
+            case Attach():
+                self._publish, self._loop = message.publish, message.loop
+                self._loop.call_soon_threadsafe(message.start_after, self._list.position)
+                message.reply.set_result(self._list.position)
+            case ListTickets():
+                message.reply.set_result(self._tickets(message))
+            case ListQueues():
+                counts = self._list.counts()
+                queues = [
+                    {"name": queue, "counts": by_status, "total": sum(by_status.values())}
+                    for queue, by_status in counts.items()
+                ]
+                message.reply.set_result(
+                    orjson.dumps({"queues": queues, "position": self._list.position})
+                )
+            case Candidates(queue=queue):
+                found = self._list.tickets(queue=queue, unassigned=True)
+                message.reply.set_result([t.id for t in found[:200]])
+            case Describe():
+                message.reply.set_result(self._describe())
+            case Presence():
+                self._signal(message)
+            case ExpirePresence(now=now):
+                self._expire(now)
+
+    @property
+    def position(self) -> int:
+        return self._list.position
+
+    def _reload(self, ticket_id: int, position: int) -> Ticket | None:
+        return fold(None, self._store.read_stream(stream_name(ticket_id), up_to=position))
+
+    def _apply(self, event: RecordedEvent) -> None:
+        delay = 0.1
+        while True:
+            try:
+                before, after = self._list.apply(event, self._reload)
+                break
+            except DatabaseUnavailable:
+                # A reopened ticket's history could not be read: wait, never skip an event.
+                logger.warning("queue view waits for the database to apply %s", event.position)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        if self._publish is None or self._loop is None:
+            return  # catching up at start: nobody to tell yet
+        self._loop.call_soon_threadsafe(self._publish, self._change(event, before, after))
+
+    def _row(self, ticket: Ticket) -> dict[str, Any]:
+        row = summary(ticket)
+        row["presence"] = self._people(ticket.id)
+        return row
+
+    def _change(self, event: RecordedEvent, before: Ticket | None, after: Ticket | None) -> Change:
+        position = event.position
+        if before is None and after is None:
+            if not event.stream.startswith("ticket-"):
+                return Change(position)
+            shaped = event.shape()
+            full = frame("event", shaped, position)
+            return Change(position, event=full, public_event=None if is_internal(event) else full)
+        ticket_id = (after or before).id  # type: ignore[union-attr]
+        removed = frame("ticket", {"id": ticket_id, "removed": True}, position)
+        row = frame("ticket", self._row(after), position) if after else None
+        queues: dict[str, bytes] = {}
+        if before is not None and (after is None or after.queue != before.queue):
+            queues[before.queue] = removed
+        if after is not None and row is not None:
+            queues[after.queue] = row
+        full = frame("event", event.shape(), position)
+        return Change(
+            position,
+            ticket_id,
+            queues,
+            all_queues=row or removed,
+            event=full,
+            public_event=None if is_internal(event) else full,
+        )
+
+    def _tickets(self, query: ListTickets) -> bytes:
+        found = self._list.tickets(
+            queue=query.queue,
+            status=query.status,
+            assignee=query.assignee,
+            unassigned=query.unassigned,
+            tag=query.tag,
+        )
+        start = 0
+        if query.cursor is not None:
+            start = bisect.bisect_right([sort_key(t) for t in found], decode_cursor(query.cursor))
+        page = found[start : start + query.limit]
+        more = start + query.limit < len(found)
+        counts = self._list.counts()
+        body = {
+            "tickets": [self._row(t) for t in page],
+            "counts": counts.get(query.queue, {}) if query.queue else counts,
+            "total": len(found),
+            "position": self._list.position,
+            "next_cursor": encode_cursor(page[-1]) if more and page else None,
+        }
+        return orjson.dumps(body)
+
+    def _describe(self) -> dict[str, Any]:
+        position = self._list.position
+        if self._digest[0] != position:
+            self._digest = (position, self._list.digest())
+        return {
+            "queue_list": {
+                "position": position,
+                "tickets": len(self._list),
+                "digest": self._digest[1],
+            }
+        }
+
+    # Presence
+
+    def _people(self, ticket_id: int) -> list[dict[str, str]]:
+        now = time.monotonic()
+        people = self._presence.get(ticket_id, {})
+        return [
+            {"name": name, "state": "replying" if p.replying_until > now else "viewing"}
+            for name, p in sorted(people.items())
+            if p.pages > 0 or p.replying_until > now
+        ]
+
+    def _signal(self, signal: Presence) -> None:
+        people = self._presence.setdefault(signal.ticket, {})
+        person = people.setdefault(signal.name, _Person())
+        person.pages = max(0, person.pages + signal.viewers)
+        if signal.replying is not None:
+            person.replying_until = time.monotonic() + REPLYING_FOR if signal.replying else 0.0
+        if person.pages == 0 and person.replying_until <= time.monotonic():
+            del people[signal.name]
+        if not people:
+            del self._presence[signal.ticket]
+        self._announce(signal.ticket)
+
+    def _expire(self, now: float) -> None:
+        for ticket_id, people in list(self._presence.items()):
+            lapsed = [n for n, p in people.items() if 0 < p.replying_until <= now]
+            for name in lapsed:
+                people[name].replying_until = 0.0
+                if people[name].pages == 0:
+                    del people[name]
+            if not people:
+                del self._presence[ticket_id]
+            if lapsed:
+                self._announce(ticket_id)
+
+    def _announce(self, ticket_id: int) -> None:
+        if self._publish is None or self._loop is None:
+            return
+        ticket = self._list.get(ticket_id)
+        data = {"ticket": ticket_id, "presence": self._people(ticket_id)}
+        change = PresenceChange(
+            ticket_id, ticket.queue if ticket else None, frame("presence", data)
+        )
+        self._loop.call_soon_threadsafe(self._publish, change)
