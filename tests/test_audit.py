@@ -5,6 +5,7 @@ answers checked against what the API answered at the time."""
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 import uuid
@@ -460,7 +461,8 @@ def test_export_then_import_round_trips(
     seed(runtime, tickets=80)
     exported = tmp_path / "log.jsonl"
     with exported.open("w") as sink:
-        assert snag(database_url, "export", stdout=sink).returncode == 0
+        done = snag(database_url, "export", stdout=sink)
+    assert (done.returncode, done.stderr) == (0, "")  # no progress bar into a pipe
     lines = json_lines(exported.read_text())
     original = runtime.store.read_after(0, limit=100_000)
     assert [line["hash"] for line in lines] == [e.hash for e in original]
@@ -654,3 +656,31 @@ def _last_line(path: Path) -> bytes:
     with path.open("rb") as f:
         f.seek(-4096, os.SEEK_END)
         return f.read().splitlines()[-1]
+
+
+def test_a_long_read_shows_its_progress_on_a_terminal(database_url: str) -> None:
+    fill(database_url, 6000)
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "verify"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "120"},
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the child has exited
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert child.wait(timeout=60) == 0
+    assert child.stdout is not None
+    assert b"6000 events" in child.stdout.read()
+    child.stdout.close()
+    assert b"events/s" in shown and b"verifying" in shown
