@@ -49,7 +49,8 @@ def _ticket_events(log: AuditLog, args: argparse.Namespace) -> tuple[list[Record
                 f"ticket {args.ticket} has {every[-1].version} versions; there is no"
                 f" version {args.at_version}"
             )
-        return every[: args.at_version], f"at version {args.at_version}"
+        found = [e for e in every if e.version <= args.at_version]
+        return found, f"at version {args.at_version}"
     if args.as_of is not None:
         position = log.position_at(args.as_of)
         found = [e for e in every if e.position <= position]
