@@ -38,7 +38,7 @@ class Apply:
 class Attach:
     """Hand every later change to `publish` on `loop`, after calling `start_after(position)`."""
 
-    publish: Callable[[Change | PresenceChange], None]
+    publish: Callable[[Sequence[Change] | PresenceChange], None]
     start_after: Callable[[int], None]
     loop: asyncio.AbstractEventLoop
     reply: Future[int] = field(default_factory=Future)
@@ -124,7 +124,7 @@ class QueueViewActor(pykka.ThreadingActor):
         self._store = store
         self._list = QueueList()
         self._presence: dict[int, dict[str, _Person]] = {}
-        self._publish: Callable[[Change | PresenceChange], None] | None = None
+        self._publish: Callable[[Sequence[Change] | PresenceChange], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._digest: tuple[int, str] = (-1, "")
 
@@ -141,8 +141,10 @@ class QueueViewActor(pykka.ThreadingActor):
     def _handle(self, message: Any) -> None:
         match message:
             case Apply(events=events):
-                for event in events:
-                    self._apply(event)
+                changes = [self._apply(event) for event in events]
+                if self._publish is not None and self._loop is not None:
+                    # One hand-over per batch: the loop sees a burst as a few items, not thousands.
+                    self._loop.call_soon_threadsafe(self._publish, changes)
             case Attach():
                 self._publish, self._loop = message.publish, message.loop
                 self._loop.call_soon_threadsafe(message.start_after, self._list.position)
@@ -175,7 +177,7 @@ class QueueViewActor(pykka.ThreadingActor):
     def _reload(self, ticket_id: int, position: int) -> Ticket | None:
         return fold(None, self._store.read_stream(stream_name(ticket_id), up_to=position))
 
-    def _apply(self, event: RecordedEvent) -> None:
+    def _apply(self, event: RecordedEvent) -> Change:
         delay = 0.1
         while True:
             try:
@@ -186,9 +188,9 @@ class QueueViewActor(pykka.ThreadingActor):
                 logger.warning("queue view waits for the database to apply %s", event.position)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        if self._publish is None or self._loop is None:
-            return  # catching up at start: nobody to tell yet
-        self._loop.call_soon_threadsafe(self._publish, self._change(event, before, after))
+        if self._publish is None:
+            return Change(event.position)  # catching up at start: nobody to encode for yet
+        return self._change(event, before, after)
 
     def _row(self, ticket: Ticket) -> dict[str, Any]:
         row = summary(ticket)
@@ -273,8 +275,8 @@ class QueueViewActor(pykka.ThreadingActor):
         person.pages = max(0, person.pages + signal.viewers)
         if signal.replying is not None:
             person.replying_until = time.monotonic() + REPLYING_FOR if signal.replying else 0.0
-        if person.pages == 0 and person.replying_until <= time.monotonic():
-            del people[signal.name]
+        if person.pages == 0 and (signal.viewers < 0 or person.replying_until <= time.monotonic()):
+            del people[signal.name]  # the last page closed: no longer viewing, nor replying
         if not people:
             del self._presence[signal.ticket]
         self._announce(signal.ticket)

@@ -19,6 +19,7 @@ from actors import (
     QueueEmpty,
     TicketClosed,
 )
+from actors.errors import NotWaiting
 from eventlog import (
     CommandAlreadyRecorded,
     DatabaseUnavailable,
@@ -84,6 +85,7 @@ STATUS: dict[type[SnagError], int] = {
     InvalidTransition: 409,
     TicketClosed: 409,
     QueueEmpty: 409,
+    NotWaiting: 409,
     CommandAlreadyRecorded: 409,
     PayloadTooLarge: 413,
     UnsupportedMediaType: 415,

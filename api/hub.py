@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from projections.changes import Change, PresenceChange
@@ -14,7 +15,9 @@ logger = logging.getLogger(__name__)
 RECENT = 10_000
 """How many recent changes a reconnecting client can resume from."""
 SUBSCRIBER_QUEUE = 1_000
-"""Frames a subscriber may have waiting; a client that falls this far behind is dropped."""
+"""Batches of frames a subscriber may have waiting; a client this far behind is dropped.
+A client that stops reading is also dropped when one write to it takes too long (the
+stream's send timeout), since uvicorn would otherwise wait on it forever."""
 
 
 class ResumeTooOld(Exception):
@@ -56,17 +59,24 @@ class Topic:
 class Subscription:
     topic: Topic
     after: int
-    queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE))
+    queue: asyncio.Queue[tuple[bytes, ...]] = field(
+        default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE)
+    )
     dropped: bool = False
 
-    def offer(self, data: bytes) -> bool:
-        """Queue a frame without waiting; False (and dropped) when the client is too slow."""
+    def offer(self, data: tuple[bytes, ...]) -> bool:
+        """Queue frames without waiting; False (and dropped) when the client is too slow."""
         try:
             self.queue.put_nowait(data)
         except asyncio.QueueFull:
             self.dropped = True  # the queue is full, so the stream's next read sees this
             return False
         return True
+
+
+def _frames(sub: Subscription, changes: Iterable[Change]) -> tuple[bytes, ...]:
+    found = (sub.topic.frame(c) for c in changes if c.position > sub.after)
+    return tuple(f for f in found if f is not None)
 
 
 class Hub:
@@ -88,21 +98,23 @@ class Hub:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    def publish(self, change: Change | PresenceChange) -> None:
-        if isinstance(change, PresenceChange):
+    def publish(self, changes: Sequence[Change] | PresenceChange) -> None:
+        """Hand a batch of changes (in log order), or a presence change, to every subscriber."""
+        if isinstance(changes, PresenceChange):
             for sub in list(self._subscribers):
-                if sub.topic.wants(change) and not sub.offer(change.frame):
+                if sub.topic.wants(changes) and not sub.offer((changes.frame,)):
                     self._drop(sub)
             return
-        if len(self._recent) == self._recent.maxlen:
-            self._base = self._recent[0].position
-        self._recent.append(change)
-        self._position = change.position
+        if not changes:
+            return
+        for change in changes:
+            if len(self._recent) == self._recent.maxlen:
+                self._base = self._recent[0].position
+            self._recent.append(change)
+        self._position = changes[-1].position
         for sub in list(self._subscribers):
-            if change.position <= sub.after:
-                continue
-            data = sub.topic.frame(change)
-            if data is not None and not sub.offer(data):
+            frames = _frames(sub, changes)
+            if frames and not sub.offer(frames):
                 self._drop(sub)
 
     def _drop(self, sub: Subscription) -> None:
@@ -118,11 +130,9 @@ class Hub:
         elif after < self._base:
             raise ResumeTooOld(after)
         sub = Subscription(topic, after)
-        for change in self._recent:
-            if change.position > after:
-                data = topic.frame(change)
-                if data is not None and not sub.offer(data):
-                    raise ResumeTooOld(after)
+        frames = _frames(sub, self._recent)
+        if frames:
+            sub.offer(frames)
         self._subscribers.add(sub)
         return sub
 

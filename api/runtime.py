@@ -23,6 +23,10 @@ class Settings:
     command_timeout: float = 10.0
     """Seconds a request waits for its ticket's answer before `outcome_unknown`."""
     pool_size: int = 10
+    resume_window: int = 10_000
+    """How many recent changes a reconnecting stream can resume from, in RAM."""
+    send_timeout: float = 10.0
+    """Seconds one write to a live stream may take before that client is dropped."""
     catch_up_timeout: float = 300.0
     """Seconds the start may take to fold the whole log into the read models."""
 
@@ -44,7 +48,7 @@ class Runtime:
             self.credentials = CredentialCache(self.accounts)
             self.registry = TicketRegistry(self.store, settings.idle_timeout)
             self.queue_view = QueueViewActor.start(self.store)
-            self.hub = Hub()
+            self.hub = Hub(settings.resume_window)
             self.desk = Helpdesk(self.registry, self.credentials.assignable, self.queue_view)
             self.tailer = LogTailer(settings.database_url)
             self.tailer.subscribe(self.credentials.on_events)

@@ -23,8 +23,6 @@ from projections.changes import frame
 
 router = APIRouter()
 PING_SECONDS = 15
-SEND_TIMEOUT = 10.0
-"""Seconds one write to a client may take before its stream is closed."""
 
 Position = Annotated[int | None, Query(ge=0, le=2**62)]
 
@@ -72,7 +70,7 @@ async def stream(
     return EventSourceResponse(
         _frames(request, sub, caller.name),
         ping=PING_SECONDS,
-        send_timeout=SEND_TIMEOUT,
+        send_timeout=rt.settings.send_timeout,
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
@@ -85,10 +83,11 @@ async def _frames(request: Request, sub: Subscription, name: str) -> AsyncIterat
     rt = deps.runtime(request)
     try:
         while True:
-            data = await sub.queue.get()
+            frames = await sub.queue.get()
             if sub.dropped:
                 return  # fell too far behind: the client reconnects and resumes or resets
-            yield data
+            for data in frames:
+                yield data
     finally:
         rt.hub.unsubscribe(sub)
         if sub.topic.kind == "ticket" and sub.topic.ticket is not None:
