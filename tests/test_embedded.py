@@ -1,0 +1,60 @@
+"""Smoke test of the README's first command: `snag serve --demo` on the embedded PostgreSQL 18,
+with no DATABASE_URL, whatever database the rest of the suite uses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import ROOT, free_port, wait_until
+
+
+@pytest.mark.embedded
+def test_serve_demo_on_the_embedded_postgres(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["SNAG_DATA_DIR"] = str(tmp_path / "pgdata")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--demo", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        assert process.poll() is None, log.read_text()
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        waited = wait_until(up, timeout=180, what="snag serve --demo to answer")
+        printed = log.read_text()
+        assert "alice (agent): password alice-demo" in printed
+        token = next(w for w in printed.split() if w.startswith("snag_"))
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as mailer:
+            queues = mailer.get("/api/queues").json()["queues"]
+            assert sum(q["total"] for q in queues) > 100
+        with httpx.Client(base_url=base) as browser:
+            login = browser.post("/api/login", json={"name": "alice", "password": "alice-demo"})
+            assert login.status_code == 200
+            mine = browser.get("/api/tickets", params={"assignee": "me"}).json()["tickets"]
+            assert mine and all(t["assignee"] == "alice" for t in mine)
+        version = subprocess.run(
+            [sys.executable, "-c", "import psycopg, sys; from eventlog import start_embedded;"
+             " print(psycopg.connect(start_embedded()).execute('SHOW server_version').fetchone()[0])"],
+            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert version.startswith("18"), version
+        print(
+            f"snag serve --demo answered after {waited:.1f}s on the embedded PostgreSQL {version.strip()}"
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
