@@ -164,7 +164,13 @@ def parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    serve = add("serve", cmd_serve, "run the server")
+    serve = add(
+        "serve",
+        cmd_serve,
+        "run the server on the PostgreSQL named by DATABASE_URL or, without it, on an embedded"
+        f" PostgreSQL 18 whose data lives in $SNAG_DATA_DIR or {default_data_dir()}"
+        " (`snag --data-dir DIR serve` to choose)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
