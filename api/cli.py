@@ -16,6 +16,7 @@ from rich.table import Table
 
 from api import audit
 from api.accounts import ROLES, AccountService
+from api.audit_common import positive_int
 from eventlog import (
     AccountStore,
     EventStore,
@@ -122,16 +123,6 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         AccountService(accounts).revoke_token(args.name, args.token_id)
     out.print(f"revoked token {args.token_id} of {args.name}")
     return 0
-
-
-def positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if not 0 < number <= 2**62:
-        raise argparse.ArgumentTypeError(f"{value} is out of range")
-    return number
 
 
 class Parser(argparse.ArgumentParser):

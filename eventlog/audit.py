@@ -15,13 +15,12 @@ from types import TracebackType
 from typing import Any, Self
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from eventlog.database import connect, translated
 from eventlog.errors import InvalidArgument
 from eventlog.records import RecordedEvent
 from eventlog.schema import check, migrate
-from eventlog.store import _COLUMNS, APPEND_LOCK, SELECT_EVENTS, Connection, iterate_log
+from eventlog.store import APPEND_LOCK, COLUMNS, SELECT_EVENTS, Connection, event_row, iterate_log
 
 logger = logging.getLogger(__name__)
 
@@ -247,23 +246,10 @@ class LogImport:
         with (
             translated(),
             self._conn.cursor() as cur,
-            cur.copy(f"COPY events ({_COLUMNS}) FROM STDIN") as copy,
+            cur.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy,
         ):
             for e in events:
-                copy.write_row(
-                    (
-                        e.position,
-                        e.stream,
-                        e.version,
-                        e.type,
-                        Jsonb(e.data),
-                        e.by,
-                        e.command_id,
-                        e.correlation_id,
-                        e.recorded_at,
-                        e.hash,
-                    )
-                )
+                copy.write_row(event_row(e))
                 count += 1
         return count
 

@@ -32,7 +32,7 @@ NOTIFY_CHANNEL = "snag_events"
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
-_COLUMNS = (
+COLUMNS = (
     "position, stream, version, type, data, by_user, command_id, correlation_id, recorded_at, hash"
 )
 
@@ -60,6 +60,14 @@ class CommandRecord:
 
 def _row_to_event(row: tuple[Any, ...]) -> RecordedEvent:
     return RecordedEvent(*row)
+
+
+def event_row(e: RecordedEvent) -> tuple[Any, ...]:
+    """An event as the values of `COLUMNS`, for INSERT and COPY."""
+    return (
+        e.position, e.stream, e.version, e.type, Jsonb(e.data), e.by,
+        e.command_id, e.correlation_id, e.recorded_at, e.hash,
+    )  # fmt: skip
 
 
 def append_in(
@@ -122,22 +130,8 @@ def append_in(
     with conn.cursor() as cur:
         try:
             cur.executemany(
-                f"INSERT INTO events ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    (
-                        e.position,
-                        e.stream,
-                        e.version,
-                        e.type,
-                        Jsonb(e.data),
-                        e.by,
-                        e.command_id,
-                        e.correlation_id,
-                        e.recorded_at,
-                        e.hash,
-                    )
-                    for e in recorded
-                ],
+                f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [event_row(e) for e in recorded],
             )
         except psycopg.errors.UniqueViolation as exc:
             # Only a writer that bypassed the lock can get here; the constraint still holds.
@@ -193,7 +187,7 @@ class EventStore:
         """The stream's events in version order; with `up_to`, only those at or before that position."""
         with translated(), self.pool.connection() as conn:
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE stream = %s AND position <= %s ORDER BY version",
+                f"SELECT {COLUMNS} FROM events WHERE stream = %s AND position <= %s ORDER BY version",
                 (stream, up_to if up_to is not None else 2**63 - 1),
             ).fetchall()
         return [_row_to_event(r) for r in rows]
@@ -210,7 +204,7 @@ class EventStore:
 
 def read_after_in(conn: Connection, position: int, limit: int) -> list[RecordedEvent]:
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s",
+        f"SELECT {COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s",
         (position, limit),
     ).fetchall()
     conn.commit()
@@ -226,4 +220,4 @@ def iterate_log(conn: Connection, query: str, params: Sequence[Any]) -> Iterator
             yield _row_to_event(row)
 
 
-SELECT_EVENTS = f"SELECT {_COLUMNS} FROM events"
+SELECT_EVENTS = f"SELECT {COLUMNS} FROM events"

@@ -60,15 +60,24 @@ def with_dbname(url: str, dbname: str) -> str:
     return make_conninfo(**params)
 
 
-@pytest.fixture
-def database_url(admin_url: str) -> Iterator[str]:
-    """A new, empty database for this test."""
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database, dropped afterwards."""
     name = f"snag_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    yield with_dbname(admin_url, name)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+    try:
+        yield with_dbname(admin_url, name)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+
+
+@pytest.fixture
+def database_url(admin_url: str) -> Iterator[str]:
+    """A new, empty database for this test."""
+    with fresh_database(admin_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import os
 import pty
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,7 +18,7 @@ import httpx
 import orjson
 import psycopg
 import pytest
-from conftest import ROOT, Server, command, open_ticket, wait_until, with_dbname
+from conftest import ROOT, Server, command, fresh_database, open_ticket, wait_until
 from psycopg.types.json import Jsonb
 
 from actors import AddComment, Caller, ClaimTicket, OpenTicket, SetStatus, TagTicket
@@ -29,12 +28,10 @@ from api.demo import seed
 from api.runtime import Runtime, Settings
 from eventlog import GENESIS_HASH, Metadata, RecordedEvent, migrate
 from eventlog.records import canonical, chain_hash
+from eventlog.store import COLUMNS, event_row
 from projections import QueueList, summary
 
 RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-COLUMNS = (
-    "position, stream, version, type, data, by_user, command_id, correlation_id, recorded_at, hash"
-)
 
 
 def snag(url: str, *args: str, stdout: Any = subprocess.PIPE) -> subprocess.CompletedProcess[str]:
@@ -68,12 +65,8 @@ def sql(url: str, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, .
 @pytest.fixture
 def other_database(admin_url: str) -> Iterator[str]:
     """A second empty database, to import into."""
-    name = f"snag_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    yield with_dbname(admin_url, name)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+    with fresh_database(admin_url) as url:
+        yield url
 
 
 def iso(at: datetime) -> str:
@@ -328,9 +321,8 @@ def insert(url: str, e: RecordedEvent) -> None:
     sql(
         url,
         f"INSERT INTO events ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (e.position, e.stream, e.version, e.type, Jsonb(dict(e.data)), e.by, e.command_id,
-         e.correlation_id, e.recorded_at, e.hash),
-    )  # fmt: skip
+        event_row(e),
+    )
 
 
 def rehash_from(url: str, log: list[RecordedEvent], first: int) -> None:

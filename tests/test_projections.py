@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-import psycopg
 import pytest
-from conftest import with_dbname
+from conftest import fresh_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -155,18 +153,13 @@ command_steps = st.lists(
 @pytest.fixture(scope="module")
 def shared_runtime(admin_url: str) -> Iterator[Runtime]:
     """One database for every example: each example keeps adding to the same log."""
-
-    name = f"snag_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"'.encode())
-    runtime = Runtime(Settings(with_dbname(admin_url, name)))
-    runtime.account_service.add_user("bob", "agent")
-    runtime.account_service.add_user("alice", "agent")
-    runtime.credentials.reload()
-    yield runtime
-    runtime.close()
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+    with fresh_database(admin_url) as url:
+        runtime = Runtime(Settings(url))
+        runtime.account_service.add_user("bob", "agent")
+        runtime.account_service.add_user("alice", "agent")
+        runtime.credentials.reload()
+        yield runtime
+        runtime.close()
 
 
 def run(runtime: Runtime, steps: list[tuple[str, int, int, str, str]]) -> None:
