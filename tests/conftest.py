@@ -168,8 +168,10 @@ def command(
 class SnagProcess:
     """`snag serve` as a child process, for restarts and kill -9."""
 
-    def __init__(self, database_url: str, log: Path, *extra: str) -> None:
-        self.url = f"http://127.0.0.1:{free_port()}"
+    def __init__(self, database_url: str, log: Path, *extra: str, port: int | None = None) -> None:
+        """Starts on `port` (a free one when None), so a restart can reuse the last one."""
+        self.port = port if port is not None else free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         env = {**os.environ, "DATABASE_URL": database_url}
         with log.open("ab") as sink:
@@ -180,7 +182,7 @@ class SnagProcess:
                     "api.cli",
                     "serve",
                     "--port",
-                    self.url.rsplit(":", 1)[1],
+                    str(self.port),
                     *extra,
                 ],
                 cwd=ROOT,
