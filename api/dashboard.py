@@ -22,6 +22,7 @@ HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+REVALIDATE = [(b"cache-control", b"no-cache")]
 
 
 class SecurityHeaders:
@@ -35,9 +36,13 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        # The dashboard's modules have fixed names: revalidate them (by ETag) on every load,
+        # so a browser never runs yesterday's script against today's API.
+        extra = [*HEADERS, *REVALIDATE] if scope["path"].startswith("/static/") else HEADERS
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)
