@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
-from typing import Any
-
-import pykka
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from actors.commands import AssignTicket, Caller, ClaimTicket, NextTicket, OpenTicket, TicketCommand
+from actors.decide import queue_name
 from actors.errors import AlreadyClaimed, NotWaiting, QueueEmpty, TicketClosed
 from actors.messages import Execute, Outcome, Read
 from actors.model import Ticket
-from actors.queue_view import Candidates
 from actors.registry import TicketRegistry
-from eventlog import Forbidden, InvalidArgument, NotFound, VersionConflict
+from actors.ticket import stored_outcome
+from eventlog import EventStore, Forbidden, InvalidArgument, NotFound, VersionConflict
 
 _TAKEN = (AlreadyClaimed, NotWaiting, TicketClosed, NotFound, VersionConflict)
 
@@ -30,12 +28,19 @@ class Helpdesk:
     def __init__(
         self,
         registry: TicketRegistry,
+        store: EventStore,
         assignable: Callable[[str], bool],
-        queue_view: pykka.ActorRef[Any] | None = None,
+        candidates: Callable[[str], Future[list[int]]] | None = None,
     ) -> None:
         self._registry = registry
+        self._store = store
         self._assignable = assignable
-        self._queue_view = queue_view
+        self._candidates = candidates
+        # For the one blocking step of `next` that belongs to no ticket: its command_id check.
+        self._lookups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="snag-desk")
+
+    def close(self) -> None:
+        self._lookups.shutdown(wait=True, cancel_futures=True)
 
     def execute(
         self,
@@ -73,29 +78,34 @@ class Helpdesk:
     ) -> Future[Outcome]:
         """Claim the most urgent, oldest unassigned ticket of the queue.
 
-        The queue view proposes candidates from memory; each claim is decided by the
-        ticket's own actor (refusing one that is taken or no longer waiting), so two
-        agents pressing `next` at once always get different tickets. Runs by callbacks
-        on the threads that complete each step, never waiting on one.
+        A retry with the same command_id answers what the first try answered. Otherwise the
+        queue view proposes candidates from memory, and each claim is decided by the
+        ticket's own actor (refusing one that is taken or no longer waiting), so two agents
+        pressing `next` at once always get different tickets. Runs by callbacks on the
+        threads that complete each step, never waiting on one; once started it runs to the
+        end even if the caller stops waiting (a retry with the command_id then finds it).
         """
         result: Future[Outcome] = Future()
+        result.set_running_or_notify_cancel()
+        candidates = self._candidates
+        if candidates is None:
+            raise RuntimeError("next needs the queue view")
         if caller.role == "integration":
             result.set_exception(
                 Forbidden("integration tokens cannot take tickets", required_role="agent")
             )
             return result
-        if self._queue_view is None:
-            raise RuntimeError("next needs the queue view")
-        ask = Candidates(command.queue)
-        self._queue_view.tell(ask)
+        try:
+            queue = queue_name(command.queue)
+        except InvalidArgument as invalid:
+            result.set_exception(invalid)
+            return result
 
-        def attempt(candidates: list[int], index: int) -> None:
-            if index == len(candidates):
-                result.set_exception(
-                    QueueEmpty(f"no unassigned ticket is waiting in {command.queue}")
-                )
+        def attempt(found: list[int], index: int) -> None:
+            if index == len(found):
+                result.set_exception(QueueEmpty(f"no unassigned ticket is waiting in {queue}"))
                 return
-            claim = ClaimTicket(candidates[index], waiting_only=True)
+            claim = ClaimTicket(found[index], waiting_only=True)
             future = self.execute(
                 claim,
                 caller,
@@ -107,7 +117,7 @@ class Helpdesk:
             def done(future: Future[Outcome]) -> None:
                 error = future.exception()
                 if isinstance(error, _TAKEN):
-                    attempt(candidates, index + 1)
+                    attempt(found, index + 1)
                 elif error is not None:
                     result.set_exception(error)
                 else:
@@ -122,5 +132,15 @@ class Helpdesk:
             else:
                 attempt(future.result(), 0)
 
-        ask.reply.add_done_callback(proposed)
+        def looked_up(future: Future[Outcome | None]) -> None:
+            error = future.exception()
+            if error is not None:
+                result.set_exception(error)
+            elif (stored := future.result()) is not None:
+                result.set_result(stored)
+            else:
+                candidates(queue).add_done_callback(proposed)
+
+        job = Execute(ClaimTicket(0), caller, command_id, request_hash)
+        self._lookups.submit(stored_outcome, self._store, job).add_done_callback(looked_up)
         return result

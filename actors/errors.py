@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eventlog.errors import SnagError
+from eventlog.errors import OutcomeUnknown, SnagError
+
+__all__ = [
+    "AlreadyClaimed",
+    "CommandIdReused",
+    "InvalidTransition",
+    "NotWaiting",
+    "OutcomeUnknown",
+    "QueueEmpty",
+    "TicketClosed",
+]
 
 
 class InvalidTransition(SnagError):
@@ -50,9 +60,3 @@ class CommandIdReused(SnagError):
     """The command_id was used before with a different body."""
 
     code = "command_id_reused"
-
-
-class OutcomeUnknown(SnagError):
-    """The ticket did not answer in time; the command may or may not have been applied."""
-
-    code = "outcome_unknown"

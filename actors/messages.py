@@ -37,3 +37,10 @@ class Execute:
 @dataclass(frozen=True, slots=True)
 class Read:
     reply: Future[Ticket] = field(default_factory=Future)
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """The log holds `version` of this ticket: reload if that is newer than what you have."""
+
+    version: int

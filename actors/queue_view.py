@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -14,17 +15,14 @@ from typing import Any
 import orjson
 import pykka
 
-from actors.model import Ticket, fold, stream_name
+from actors.model import Ticket, fold, stream_name, ticket_id_of
 from actors.views import is_internal
 from eventlog import DatabaseUnavailable, EventStore, RecordedEvent
 from projections import QueueList, sort_key, summary
 from projections.changes import Change, PresenceChange, frame
+from projections.presence import Presence
 
 logger = logging.getLogger(__name__)
-
-REPLYING_FOR = 20.0
-"""Seconds a `replying` signal lasts unless the page renews it."""
-
 
 # Messages
 
@@ -77,7 +75,7 @@ class Describe:
 
 
 @dataclass(frozen=True, slots=True)
-class Presence:
+class PresenceSignal:
     """`name` opened (+1) or closed (-1) a ticket page, or is replying (`replying=True`)."""
 
     ticket: int
@@ -89,12 +87,6 @@ class Presence:
 @dataclass(frozen=True, slots=True)
 class ExpirePresence:
     now: float
-
-
-@dataclass
-class _Person:
-    pages: int = 0
-    replying_until: float = 0.0
 
 
 def encode_cursor(ticket: Ticket) -> str:
@@ -119,11 +111,12 @@ class QueueViewActor(pykka.ThreadingActor):
     `on_receive`: a told message that raised would stop the actor.
     """
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, closing: threading.Event) -> None:
         super().__init__()
         self._store = store
         self._list = QueueList()
-        self._presence: dict[int, dict[str, _Person]] = {}
+        self._presence = Presence()
+        self._closing = closing
         self._publish: Callable[[Sequence[Change] | PresenceChange], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._digest: tuple[int, str] = (-1, "")
@@ -165,7 +158,7 @@ class QueueViewActor(pykka.ThreadingActor):
                 message.reply.set_result([t.id for t in found[:200]])
             case Describe():
                 message.reply.set_result(self._describe())
-            case Presence():
+            case PresenceSignal():
                 self._signal(message)
             case ExpirePresence(now=now):
                 self._expire(now)
@@ -178,16 +171,23 @@ class QueueViewActor(pykka.ThreadingActor):
         return fold(None, self._store.read_stream(stream_name(ticket_id), up_to=position))
 
     def _apply(self, event: RecordedEvent) -> Change:
+        """Fold one event, whatever happens: a failed read of a reopened ticket's history is
+        retried until the database answers; an event this code cannot fold (a type from a
+        newer node) is logged and passed over, so the events after it still arrive."""
         delay = 0.1
-        while True:
+        before = after = None
+        while not self._closing.is_set():
             try:
                 before, after = self._list.apply(event, self._reload)
                 break
             except DatabaseUnavailable:
-                # A reopened ticket's history could not be read: wait, never skip an event.
                 logger.warning("queue view waits for the database to apply %s", event.position)
-                time.sleep(delay)
+                self._closing.wait(delay)
                 delay = min(delay * 2, 5.0)
+            except Exception:
+                logger.exception("queue view passes over event %s (%s)", event.position, event.type)
+                self._list.skip(event)
+                break
         if self._publish is None:
             return Change(event.position)  # catching up at start: nobody to encode for yet
         return self._change(event, before, after)
@@ -199,13 +199,11 @@ class QueueViewActor(pykka.ThreadingActor):
 
     def _change(self, event: RecordedEvent, before: Ticket | None, after: Ticket | None) -> Change:
         position = event.position
-        if before is None and after is None:
-            if not event.stream.startswith("ticket-"):
-                return Change(position)
-            shaped = event.shape()
-            full = frame("event", shaped, position)
-            return Change(position, event=full, public_event=None if is_internal(event) else full)
-        ticket_id = (after or before).id  # type: ignore[union-attr]
+        full = frame("event", event.shape(), position)
+        public = None if is_internal(event) else full
+        ticket_id = ticket_id_of(event.stream)
+        if ticket_id is None or (before is None and after is None):
+            return Change(position, ticket_id, event=full, public_event=public)
         removed = frame("ticket", {"id": ticket_id, "removed": True}, position)
         row = frame("ticket", self._row(after), position) if after else None
         queues: dict[str, bytes] = {}
@@ -213,14 +211,8 @@ class QueueViewActor(pykka.ThreadingActor):
             queues[before.queue] = removed
         if after is not None and row is not None:
             queues[after.queue] = row
-        full = frame("event", event.shape(), position)
         return Change(
-            position,
-            ticket_id,
-            queues,
-            all_queues=row or removed,
-            event=full,
-            public_event=None if is_internal(event) else full,
+            position, ticket_id, queues, all_queues=row or removed, event=full, public_event=public
         )
 
     def _tickets(self, query: ListTickets) -> bytes:
@@ -261,37 +253,17 @@ class QueueViewActor(pykka.ThreadingActor):
     # Presence
 
     def _people(self, ticket_id: int) -> list[dict[str, str]]:
-        now = time.monotonic()
-        people = self._presence.get(ticket_id, {})
-        return [
-            {"name": name, "state": "replying" if p.replying_until > now else "viewing"}
-            for name, p in sorted(people.items())
-            if p.pages > 0 or p.replying_until > now
-        ]
+        return self._presence.people(ticket_id, time.monotonic())
 
-    def _signal(self, signal: Presence) -> None:
-        people = self._presence.setdefault(signal.ticket, {})
-        person = people.setdefault(signal.name, _Person())
-        person.pages = max(0, person.pages + signal.viewers)
-        if signal.replying is not None:
-            person.replying_until = time.monotonic() + REPLYING_FOR if signal.replying else 0.0
-        if person.pages == 0 and (signal.viewers < 0 or person.replying_until <= time.monotonic()):
-            del people[signal.name]  # the last page closed: no longer viewing, nor replying
-        if not people:
-            del self._presence[signal.ticket]
+    def _signal(self, signal: PresenceSignal) -> None:
+        self._presence.signal(
+            signal.ticket, signal.name, time.monotonic(), signal.viewers, signal.replying
+        )
         self._announce(signal.ticket)
 
     def _expire(self, now: float) -> None:
-        for ticket_id, people in list(self._presence.items()):
-            lapsed = [n for n, p in people.items() if 0 < p.replying_until <= now]
-            for name in lapsed:
-                people[name].replying_until = 0.0
-                if people[name].pages == 0:
-                    del people[name]
-            if not people:
-                del self._presence[ticket_id]
-            if lapsed:
-                self._announce(ticket_id)
+        for ticket_id in self._presence.expire(now):
+            self._announce(ticket_id)
 
     def _announce(self, ticket_id: int) -> None:
         if self._publish is None or self._loop is None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pykka
 
+from actors.messages import Refresh
+from actors.model import ticket_id_of
 from actors.ticket import TicketActor
-from eventlog import EventStore
+from eventlog import DatabaseUnavailable, EventStore, RecordedEvent
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,7 @@ class TicketRegistry:
         self._actors: dict[int, pykka.ActorRef[TicketActor]] = {}
         self._last_used: dict[int, float] = {}
         self._stopping = threading.Event()
+        self._closed = False
         self._reaper = threading.Thread(target=self._reap_loop, name="snag-ticket-reaper")
 
     def start(self) -> None:
@@ -40,6 +45,8 @@ class TicketRegistry:
 
     def send(self, ticket_id: int, message: Any) -> None:
         with self._lock:
+            if self._closed:
+                raise DatabaseUnavailable("the server is shutting down; try again shortly")
             while True:
                 ref = self._actors.get(ticket_id)
                 if ref is None:
@@ -55,13 +62,29 @@ class TicketRegistry:
 
     def send_new(self, message: Any) -> None:
         """Hand an `OpenTicket` to an unborn actor, which `adopt`s itself once it has an id."""
+        if self._closed:
+            raise DatabaseUnavailable("the server is shutting down; try again shortly")
         TicketActor.start(None, self._store, self).tell(message)
 
-    def adopt(self, ticket_id: int, ref: pykka.ActorRef[TicketActor]) -> None:
+    def adopt(self, ticket_id: int, ref: pykka.ActorRef[TicketActor]) -> bool:
+        """Register a new ticket's actor; False if one already serves it (then `ref` stops)."""
         with self._lock:
-            self._stop(ticket_id)  # one that was asked about the ticket before it existed
+            if ticket_id in self._actors or self._closed:
+                return False
             self._actors[ticket_id] = ref
             self._last_used[ticket_id] = time.monotonic()
+            return True
+
+    def on_events(self, events: Sequence[RecordedEvent]) -> None:
+        """A log subscriber (the tailer's thread): a live actor whose stream moved on, maybe
+        by another node, reloads before its next use."""
+        with self._lock:
+            for event in events:
+                ticket_id = ticket_id_of(event.stream)
+                ref = self._actors.get(ticket_id) if ticket_id is not None else None
+                if ref is not None:
+                    with contextlib.suppress(pykka.ActorDeadError):
+                        ref.tell(Refresh(event.version))
 
     def forget(self, ticket_id: int, ref: pykka.ActorRef[TicketActor]) -> None:
         """Stop `ref`, the actor of a ticket that does not exist, after what it was sent."""
@@ -101,6 +124,7 @@ class TicketRegistry:
         if self._reaper.is_alive():
             self._reaper.join()
         with self._lock:
+            self._closed = True
             refs = list(self._actors.values())
             self._actors.clear()
             self._last_used.clear()

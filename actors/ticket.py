@@ -10,9 +10,9 @@ import pykka
 
 from actors.commands import OpenTicket
 from actors.decide import decide, decide_open
-from actors.errors import CommandIdReused
+from actors.errors import CommandIdReused, OutcomeUnknown
 from actors.events import encode
-from actors.messages import Execute, Outcome, Read
+from actors.messages import Execute, Outcome, Read, Refresh
 from actors.model import Ticket, fold, stream_name
 from actors.views import event_views, ticket_view
 from eventlog import (
@@ -34,6 +34,26 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CONFLICT_RETRIES = 5
+
+
+class _StaleState(Exception):
+    """The append met a newer version of the stream than this actor's state."""
+
+
+def stored_outcome(store: EventStore, job: Execute) -> Outcome | None:
+    """The answer stored for the job's command_id, if any; `CommandIdReused` if its body differs."""
+    if job.command_id is None:
+        return None
+    stored = store.stored_response(job.caller.name, job.command_id)
+    if stored is None:
+        return None
+    if stored.request_hash != job.request_hash:
+        raise CommandIdReused(
+            f"command_id {job.command_id!r} was used before for a different command",
+            command_id=job.command_id,
+        )
+    events = orjson.loads(stored.body).get("events") or [{}]
+    return Outcome(stored.status, stored.body, events[-1].get("position"), replayed=True)
 
 
 class TicketActor(pykka.ThreadingActor):
@@ -67,6 +87,9 @@ class TicketActor(pykka.ThreadingActor):
                 self._answer(message)
             elif self._id is None:
                 self.stop()  # the caller gave up before an unborn actor started
+        elif isinstance(message, Refresh):
+            if self._state is not None and self._state.version < message.version:
+                self._loaded = False  # another node wrote: read the stream before the next use
         elif isinstance(message, Read) and message.reply.set_running_or_notify_cancel():
             try:
                 message.reply.set_result(self._read())
@@ -82,7 +105,9 @@ class TicketActor(pykka.ThreadingActor):
                 self._forget()
             elif not isinstance(exc, SnagError):
                 logger.exception("ticket %s failed on %r", self._id, job.command)
-            if isinstance(exc, DatabaseUnavailable) or not isinstance(exc, SnagError):
+            if isinstance(exc, DatabaseUnavailable | OutcomeUnknown) or not isinstance(
+                exc, SnagError
+            ):
                 self._loaded = False  # the outcome may be unknown: read the stream again
             job.reply.set_exception(exc)
         finally:
@@ -106,36 +131,24 @@ class TicketActor(pykka.ThreadingActor):
             self._loaded = True
         return self._state
 
-    def _stored(self, job: Execute) -> Outcome | None:
-        if job.command_id is None:
-            return None
-        stored = self._store.stored_response(job.caller.name, job.command_id)
-        if stored is None:
-            return None
-        if stored.request_hash != job.request_hash:
-            raise CommandIdReused(
-                f"command_id {job.command_id!r} was used before for a different command",
-                command_id=job.command_id,
-            )
-        return Outcome(stored.status, stored.body, replayed=True)
-
     def _execute(self, job: Execute) -> Outcome:
-        replay = self._stored(job)
+        replay = stored_outcome(self._store, job)
         if replay is not None:
             return replay
         for _ in range(CONFLICT_RETRIES):
             try:
                 return self._attempt(job)
-            except VersionConflict as conflict:
+            except _StaleState:
                 # Someone else wrote this stream since we loaded it: reload and decide again,
                 # which also checks a caller's `expected_version` against the fresh state.
                 self._loaded = False
-                last_conflict = conflict
             except CommandAlreadyRecorded:
-                replay = self._stored(job)
+                replay = stored_outcome(self._store, job)
                 assert replay is not None
                 return replay
-        raise last_conflict
+        raise OutcomeUnknown(
+            f"ticket {self._id} kept changing under this command; nothing was applied"
+        )
 
     def _attempt(self, job: Execute) -> Outcome:
         if isinstance(job.command, OpenTicket):
@@ -164,18 +177,21 @@ class TicketActor(pykka.ThreadingActor):
             return status, rendered[-1]
 
         metadata = Metadata(job.caller.name, job.command_id, job.correlation_id)
-        if job.command_id is not None:
-            record = CommandRecord(job.caller.name, job.command_id, job.request_hash, render)
-            recorded = self._store.append([write], metadata, record)
-        elif events:
-            recorded = self._store.append([write], metadata)
-            render(recorded)
-        else:
-            recorded = []
+        record = (
+            CommandRecord(job.caller.name, job.command_id, job.request_hash, render)
+            if job.command_id is not None
+            else None
+        )
+        try:
+            recorded = self._store.append([write], metadata, record) if events or record else []
+        except VersionConflict as conflict:
+            raise _StaleState from conflict
+        if record is None:
             render(recorded)
         self._state = fold(state, recorded)
         self._loaded = True
         if self._id is None:
             self._id = ticket_id
-            self._registry.adopt(ticket_id, self.actor_ref)
+            if not self._registry.adopt(ticket_id, self.actor_ref):
+                self._id = None  # another actor already serves the new ticket: this one stops
         return Outcome(status, rendered[-1], recorded[-1].position if recorded else None)

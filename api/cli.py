@@ -29,7 +29,7 @@ from eventlog import (
 )
 
 EXIT_BAD_INPUT = 2
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)
 
 
 class UsageError(SnagError):
@@ -216,6 +216,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except SnagError as exc:
         sys.stderr.write(f"snag: {exc.message}\n")
+        return EXIT_BAD_INPUT
+    except UnicodeError:
+        sys.stderr.write("snag: the arguments must be valid UTF-8 text\n")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130

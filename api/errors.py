@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -122,8 +123,13 @@ def error_response(error: SnagError) -> Response:
     )
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}|\d{1,6}")
+
+
 def _field(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "body"
+    # A field name comes from the client: show it only when it looks like one.
+    parts = (str(p) if _NAME.fullmatch(str(p)) else "(unnamed field)" for p in loc)
+    return ".".join(parts) or "body"
 
 
 def invalid_argument(errors: list[Any]) -> InvalidArgument:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from actors import Helpdesk, TicketRegistry
-from actors.queue_view import Apply, Describe, QueueViewActor
+from actors.queue_view import Apply, Candidates, Describe, QueueViewActor
 from api.accounts import AccountService
 from api.auth import CredentialCache
 from api.hub import Hub
@@ -47,11 +49,15 @@ class Runtime:
             self.account_service = AccountService(self.accounts)
             self.credentials = CredentialCache(self.accounts)
             self.registry = TicketRegistry(self.store, settings.idle_timeout)
-            self.queue_view = QueueViewActor.start(self.store)
+            self.closing = threading.Event()
+            self.queue_view = QueueViewActor.start(self.store, self.closing)
             self.hub = Hub(settings.resume_window)
-            self.desk = Helpdesk(self.registry, self.credentials.assignable, self.queue_view)
+            self.desk = Helpdesk(
+                self.registry, self.store, self.credentials.assignable, self._candidates
+            )
             self.tailer = LogTailer(settings.database_url)
             self.tailer.subscribe(self.credentials.on_events)
+            self.tailer.subscribe(self.registry.on_events)
             self.tailer.subscribe(lambda events: self.queue_view.tell(Apply(events)))
             self.registry.start()
             self.tailer.start()
@@ -59,6 +65,11 @@ class Runtime:
         except BaseException:
             self.close()
             raise
+
+    def _candidates(self, queue: str) -> Future[list[int]]:
+        ask = Candidates(queue)
+        self.queue_view.tell(ask)
+        return ask.reply
 
     def _catch_up(self) -> None:
         """Fold the log into the read models before the server reports ready."""
@@ -71,11 +82,17 @@ class Runtime:
 
     def close(self) -> None:
         """Stop what was started, in order; safe after a failed start."""
-        parts = ("registry", "tailer", "queue_view", "pool")
-        for part in (getattr(self, name, None) for name in parts):
+        if hasattr(self, "closing"):
+            self.closing.set()
+        steps = (
+            ("registry", "stop"), ("desk", "close"), ("tailer", "stop"),
+            ("queue_view", "stop"), ("pool", "close"),
+        )  # fmt: skip
+        for name, method in steps:
+            part = getattr(self, name, None)
             if part is None:
                 continue
             try:
-                part.close() if hasattr(part, "close") else part.stop()
+                getattr(part, method)()
             except Exception:
-                logger.exception("stopping %r failed", part)
+                logger.exception("stopping the %s failed", name)

@@ -195,10 +195,14 @@ def parse_json(raw: bytes) -> Any:
         raise InvalidJSON("the request body is not valid UTF-8") from None
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InvalidJSON("the request body nests too deeply") from None
     except json.JSONDecodeError as exc:
         raise InvalidJSON(
             f"the request body is not valid JSON ({exc.msg} at line {exc.lineno})"
         ) from None
+    except ValueError:  # an integer of thousands of digits
+        raise InvalidJSON("the request body holds a number too long to read") from None
 
 
 def parse_command(data: Any) -> tuple[OpenTicket | TicketCommand | NextTicket, str | None, str]:

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from actors.decide import text
 from api import deps
 from api.accounts import verify_password
 from api.auth import SESSION_COOKIE, secret_hash
@@ -65,6 +66,8 @@ limiter = LoginLimiter()
 @router.post("/api/login", summary="Log in to the dashboard: sets a session cookie")
 async def login(request: Request) -> Response:
     body = validate(LoginBody, parse_json(await request.body()))
+    text("name", body.name, limit=64)
+    text("password", body.password, limit=1024)
     address = request.client.host if request.client else "unknown"
     limiter.check(body.name, address)
     rt = deps.runtime(request)

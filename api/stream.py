@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -12,7 +13,7 @@ from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from actors.decide import queue_name
-from actors.queue_view import Presence
+from actors.queue_view import PresenceSignal
 from actors.views import event_views
 from api import deps
 from api.hub import ResumeTooOld, Subscription, Topic
@@ -32,7 +33,7 @@ def _resume_point(request: Request, after: int | None) -> int | None:
     header = request.headers.get("last-event-id")
     if header is None or not header.strip():
         return after
-    if not header.isdigit() or len(header) > 19:
+    if not re.fullmatch(r"[0-9]{1,19}", header):
         raise InvalidArgument("Last-Event-ID", "Last-Event-ID must be a log position")
     return int(header)
 
@@ -66,7 +67,7 @@ async def stream(
     except ResumeTooOld:
         return EventSourceResponse(_reset(resume or 0), ping=0)
     if ticket is not None:
-        rt.queue_view.tell(Presence(ticket, caller.name, viewers=+1))
+        rt.queue_view.tell(PresenceSignal(ticket, caller.name, viewers=+1))
     return EventSourceResponse(
         _frames(request, sub, caller.name),
         ping=PING_SECONDS,
@@ -91,7 +92,7 @@ async def _frames(request: Request, sub: Subscription, name: str) -> AsyncIterat
     finally:
         rt.hub.unsubscribe(sub)
         if sub.topic.kind == "ticket" and sub.topic.ticket is not None:
-            rt.queue_view.tell(Presence(sub.topic.ticket, name, viewers=-1))
+            rt.queue_view.tell(PresenceSignal(sub.topic.ticket, name, viewers=-1))
 
 
 class PresenceBody(BaseModel):
@@ -105,7 +106,7 @@ class PresenceBody(BaseModel):
 async def presence(request: Request, caller: Authenticated) -> Response:
     body = validate(PresenceBody, parse_json(await request.body()))
     deps.runtime(request).queue_view.tell(
-        Presence(body.ticket, caller.name, replying=body.state == "replying")
+        PresenceSignal(body.ticket, caller.name, replying=body.state == "replying")
     )
     return json_response({"ticket": body.ticket, "state": body.state})
 

@@ -165,6 +165,16 @@ class AccountStore:
             }
         return Credentials(users, tokens, sessions)
 
+    def session(self, token_hash: str) -> tuple[str, str, datetime] | None:
+        """A live session's (user name, CSRF token, expiry), by the hash of its cookie."""
+        with translated(), self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT username, csrf_token, expires_at FROM sessions"
+                " WHERE token_hash = %s AND ended_at IS NULL AND expires_at > now()",
+                (token_hash,),
+            ).fetchone()
+        return (str(row[0]), str(row[1]), row[2]) if row else None
+
     def start_session(
         self, name: str, token_hash: str, csrf_token: str, expires_at: datetime
     ) -> None:

@@ -78,7 +78,7 @@ def translated() -> Iterator[None]:
     """Turn an outage (driver or pool) into `DatabaseUnavailable`."""
     try:
         yield
-    except psycopg_pool.PoolTimeout as exc:
+    except (psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed) as exc:
         raise DatabaseUnavailable("the database is unavailable; try again shortly") from exc
     except psycopg.OperationalError as exc:
         logger.warning("database operation failed: %s", exc)

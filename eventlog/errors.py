@@ -44,6 +44,13 @@ class DatabaseUnavailable(SnagError):
     code = "database_unavailable"
 
 
+class OutcomeUnknown(SnagError):
+    """The command may or may not have been applied (no answer in time, or the commit's
+    acknowledgement was lost); a retry with the same command_id settles it."""
+
+    code = "outcome_unknown"
+
+
 class CommandAlreadyRecorded(SnagError):
     """Another request recorded the same command_id first."""
 

@@ -13,7 +13,7 @@ import psycopg_pool
 from psycopg.types.json import Jsonb
 
 from eventlog.database import translated
-from eventlog.errors import CommandAlreadyRecorded, VersionConflict
+from eventlog.errors import CommandAlreadyRecorded, OutcomeUnknown, VersionConflict
 from eventlog.records import (
     GENESIS_HASH,
     Metadata,
@@ -166,6 +166,13 @@ class EventStore:
                 ).fetchone()
                 if row is None:
                     raise CommandAlreadyRecorded(f"command {command.command_id} already recorded")
+            try:
+                conn.commit()
+            except psycopg.OperationalError as exc:
+                # The COMMIT may have landed with its acknowledgement lost.
+                raise OutcomeUnknown(
+                    "the database went away while committing; retry with the same command_id"
+                ) from exc
         return recorded
 
     def stored_response(self, username: str, command_id: str) -> StoredResponse | None:

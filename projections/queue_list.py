@@ -66,12 +66,16 @@ class QueueList:
         return self._tickets.get(ticket_id)
 
     def apply(self, event: RecordedEvent, reload: Reload) -> tuple[Ticket | None, Ticket | None]:
-        """Fold one event; returns the ticket's list entry (before, after), None when absent."""
+        """Fold one event; returns the ticket's list entry (before, after), None when absent.
+
+        Nothing changes when it raises (a failed `reload`, an unknown event type), so the
+        same event can be applied again, or passed over with `skip`.
+        """
         if event.position <= self.position:
             raise ValueError(f"event {event.position} is not after {self.position}")
-        self.position = event.position
         ticket_id = ticket_id_of(event.stream)
         if ticket_id is None:
+            self.position = event.position
             return None, None
         before = self._tickets.get(ticket_id)
         state = before
@@ -83,6 +87,7 @@ class QueueList:
             version=event.version,
             at=event.recorded_at,
         )
+        self.position = event.position
         if before is not None:
             self._count(before, -1)
             del self._tickets[ticket_id]
@@ -91,6 +96,10 @@ class QueueList:
             self._count(after, +1)
             return before, after
         return before, None
+
+    def skip(self, event: RecordedEvent) -> None:
+        """Pass over an event this code cannot fold (say, a type a newer node wrote)."""
+        self.position = max(self.position, event.position)
 
     def _count(self, ticket: Ticket, delta: int) -> None:
         by_status = self._counts[ticket.queue]

@@ -62,12 +62,13 @@ def test_an_idle_actor_is_passivated_and_rehydrates_to_the_same_state(runtime: R
 def test_commands_racing_passivation_are_never_lost(database_url: str) -> None:
     """With a zero idle time the reaper stops actors constantly, mid-stream of commands."""
     pool = open_pool(database_url)
+    with pool.connection() as conn:
+        migrate(conn)
+    store = EventStore(pool)
+    registry = TicketRegistry(store, idle_timeout=0.0)
+    registry.start()
+    desk = Helpdesk(registry, store, lambda name: True)
     try:
-        with pool.connection() as conn:
-            migrate(conn)
-        registry = TicketRegistry(EventStore(pool), idle_timeout=0.0)
-        registry.start()
-        desk = Helpdesk(registry, lambda name: True)
         ticket = opened(desk)
         futures = [desk.execute(TagTicket(ticket, f"t{i}"), ALICE) for i in range(200)]
         for future in futures:
@@ -75,8 +76,9 @@ def test_commands_racing_passivation_are_never_lost(database_url: str) -> None:
         state = desk.read(ticket).result(timeout=30)
         assert len(state.tags) == 200
         assert state.version == 201
-        registry.stop()
     finally:
+        registry.stop()
+        desk.close()
         pool.close()
 
 
@@ -136,3 +138,37 @@ def test_two_nodes_on_one_database_serialize_through_the_version_check(
         assert runtime.desk.read(ticket).result(timeout=30).version == len(events)
     finally:
         other.close()
+
+
+def test_a_live_actor_sees_what_another_node_wrote(database_url: str) -> None:
+    """Reads stay right with two nodes: each follows the log and reloads a moved stream."""
+    first = Runtime(Settings(database_url, idle_timeout=600))  # no passivation in between
+    other = Runtime(Settings(database_url))
+    try:
+        ticket = opened(first.desk)
+        assert first.desk.read(ticket).result(timeout=30).priority == "normal"
+        result(other.desk.execute(SetPriority(ticket, "urgent"), BOB))
+        wait_until(
+            lambda: first.desk.read(ticket).result(timeout=30).priority == "urgent",
+            what="the first node's actor to see the second node's change",
+        )
+        assert first.registry.live() == 1
+    finally:
+        other.close()
+        first.close()
+
+
+def test_credentials_fail_closed_when_a_reload_fails(runtime: Runtime, database_url: str) -> None:
+    from api.auth import CredentialCache
+    from eventlog import AccountStore, DatabaseUnavailable
+
+    pool = open_pool(database_url)
+    cache = CredentialCache(AccountStore(pool))
+    token = runtime.account_service.add_user("alice", "agent")
+    cache.reload()
+    assert cache.by_token(token).name == "alice"
+    revoked = runtime.store.read_stream("user-alice")
+    pool.close()  # the database is gone for this cache when the account event arrives
+    cache.on_events(revoked)
+    with pytest.raises(DatabaseUnavailable):
+        cache.by_token(token)

@@ -129,3 +129,19 @@ def test_history_reads_like_sentences(server: Server, database_url: str) -> None
     as_json = snag(database_url, "history", str(ticket), "--json")
     lines = [httpx.Response(200, content=line).json() for line in as_json.stdout.splitlines()]
     assert [e["version"] for e in lines] == list(range(1, len(lines) + 1))
+
+
+def test_names_are_printed_as_text_never_as_markup(database_url: str) -> None:
+    added = snag(database_url, "user", "add", "[/]", "--role", "agent")
+    assert added.returncode == 0, added.stderr
+    assert token_of(added.stdout)
+    listing = snag(database_url, "user", "list")
+    assert listing.returncode == 0 and "[/]" in listing.stdout
+
+
+def test_each_package_imports_on_its_own() -> None:
+    for module in ("eventlog", "actors", "projections", "api.hub", "api.app", "api.cli"):
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (module, done.stderr)

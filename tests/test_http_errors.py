@@ -151,3 +151,30 @@ def test_error_bodies_never_echo_secrets(server: Server) -> None:
     secret = "snag_this-is-a-secret-token-value"
     response = server.client(secret).get("/api/me")
     assert secret not in response.text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"command": "claim", "ticket": ' + b"9" * 5000 + b"}",
+        b"[" * 20_000 + b"]" * 20_000,
+        b'{"command": "claim", "ticket": 1, "x": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    ],
+    ids=["5000-digit-number", "deep-nesting", "deep-nesting-inside-a-command"],
+)
+def test_hostile_json_is_400_not_500(alice: httpx.Client, raw: bytes) -> None:
+    error(post_raw(alice, raw), 400, "invalid_json")
+
+
+def test_unknown_field_names_are_not_echoed(alice: httpx.Client) -> None:
+    body = error(
+        post_raw(alice, b'{"command": "claim", "ticket": 1, "<b>\\u0000": 1}'),
+        422,
+        "invalid_argument",
+    )
+    assert "<b>" not in body["message"] and "<b>" not in body["field"]
+
+
+def test_a_bad_last_event_id_is_422(server: Server, alice: httpx.Client) -> None:
+    answer = alice.get("/api/stream", headers={"Last-Event-ID": b"\xb2"})
+    error(answer, 422, "invalid_argument")

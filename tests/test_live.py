@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -323,3 +324,35 @@ def test_presence_shows_viewers_and_replies_then_clears(server: Server) -> None:
     finally:
         watching.close()
         page.close()
+
+
+def test_a_ticket_page_follows_its_ticket_after_it_is_solved(server: Server) -> None:
+    secret, alice = token(server, "alice")
+    ticket = open_ticket(alice)["id"]
+    command(alice, "set_status", ticket, status="solved")
+    page = EventStream(server.url, secret, {"ticket": ticket})
+    try:
+        command(alice, "comment", ticket, body="one more thing")
+        command(alice, "set_status", ticket, status="closed")
+        assert page.next(event="event").data["type"] == "CommentAdded"
+        assert page.next(event="event").data["data"] == {"old": "solved", "new": "closed"}
+    finally:
+        page.close()
+
+
+def test_next_with_a_command_id_applies_once(server: Server) -> None:
+    _, alice = token(server, "alice")
+    only = open_ticket(alice)["id"]
+    wait_until(lambda: alice.get("/api/queues/support").json()["total"] == 1, what="the view")
+    first = command(alice, "next", queue="support", command_id="next-1")
+    assert first.status_code == 200 and first.json()["ticket"]["id"] == only
+    again = command(alice, "next", queue="support", command_id="next-1")
+    assert again.status_code == 200 and again.content == first.content
+    assert again.headers["snag-position"] == first.headers["snag-position"]
+    bad = alice.post(
+        "/api/commands",
+        content=json.dumps({"command": "next", "queue": "\ud800"}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "queue"
+    assert "<" not in command(alice, "next", queue="<script>").text

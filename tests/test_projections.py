@@ -39,7 +39,7 @@ from actors.events import (
 from actors.model import stream_name
 from actors.queue_view import Describe
 from api.runtime import Runtime, Settings
-from eventlog import RecordedEvent, SnagError
+from eventlog import DatabaseUnavailable, RecordedEvent, SnagError
 from projections import QueueList
 from projections.queue_list import summary
 
@@ -208,3 +208,29 @@ def test_live_projection_equals_a_rebuild_from_the_log(
     assert live["position"] == rebuilt.position == head
     assert live["digest"] == rebuilt.digest()
     assert live["tickets"] == len(rebuilt)
+
+
+def test_a_failed_reload_changes_nothing_so_the_event_can_be_applied_again() -> None:
+    log, view = Log(), QueueList()
+    feed(view, log, log.add(1, opened(1)))
+    feed(view, log, log.add(1, StatusChanged("new", "solved")))
+    reopen = log.add(1, StatusChanged("solved", "open"))[0]
+
+    def down(ticket: int, position: int) -> Ticket | None:
+        raise DatabaseUnavailable("down")
+
+    with pytest.raises(DatabaseUnavailable):
+        view.apply(reopen, down)
+    assert view.position == reopen.position - 1
+    before, after = view.apply(reopen, log.reload)
+    assert before is None and after is not None and after.status == "open"
+
+
+def test_an_event_that_cannot_be_folded_can_be_passed_over() -> None:
+    log, view = Log(), QueueList()
+    feed(view, log, log.add(1, opened(1)))
+    alien = RecordedEvent(2, "ticket-1", 2, "TicketTeleported", {}, "x", None, None, T0, "h")
+    with pytest.raises(KeyError):
+        view.apply(alien, log.reload)
+    view.skip(alien)
+    assert view.position == 2 and len(view) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 from conftest import Server, serving, wait_until
 
@@ -82,3 +84,23 @@ def test_a_session_survives_a_restart_and_ends_with_its_user(
             )
     finally:
         restarted.close()
+
+
+def test_hostile_login_and_csrf_input_is_refused_cleanly(server: Server) -> None:
+    limiter._failures.clear()
+    server.user("alice", password="correct horse")
+    for body in ({"name": "a\u0000b", "password": "x"}, {"name": "alice", "password": "\ud800"}):
+        answer = httpx.post(
+            f"{server.url}/api/login",
+            content=json.dumps(body),
+            headers={"Content-Type": "application/json"},
+        )
+        assert answer.status_code == 422, answer.text
+    browser, answer = login(server, "alice", "correct horse")
+    refused = browser.post(
+        "/api/commands",
+        json={"command": "claim", "ticket": 1},
+        headers={"X-CSRF-Token": "été".encode("latin-1")},
+    )
+    assert refused.status_code == 403 and refused.json()["error"] == "csrf_rejected"
+    limiter._failures.clear()
