@@ -41,9 +41,11 @@ class LoginLimiter:
         self._failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
 
     def _recent(self, key: tuple[str, str]) -> deque[float]:
-        failures = self._failures[key]
+        failures = self._failures.get(key, deque())
         while failures and failures[0] < time.monotonic() - self._window:
             failures.popleft()
+        if not failures:
+            self._failures.pop(key, None)  # names tried once do not pile up
         return failures
 
     def check(self, name: str, address: str) -> None:
