@@ -3,7 +3,9 @@ with no DATABASE_URL, whatever database the rest of the suite uses."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +60,15 @@ def test_serve_demo_on_the_embedded_postgres(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=60)
+        stop_postgres(tmp_path / "pgdata")
+
+
+def stop_postgres(data: Path) -> None:
+    """Stop the embedded server even if no process is left to do it (fast shutdown)."""
+    pid_file = data / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text().split()[0])
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)
+    wait_until(lambda: not pid_file.exists(), timeout=60, what="the embedded PostgreSQL to stop")
