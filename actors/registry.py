@@ -38,7 +38,10 @@ class TicketRegistry:
         self._last_used: dict[int, float] = {}
         self._stopping = threading.Event()
         self._closed = False
-        self._reaper = threading.Thread(target=self._reap_loop, name="snag-ticket-reaper")
+        # A daemon: it holds no work of its own, and `stop()` ends it on a clean shutdown.
+        self._reaper = threading.Thread(
+            target=self._reap_loop, name="snag-ticket-reaper", daemon=True
+        )
 
     def start(self) -> None:
         self._reaper.start()

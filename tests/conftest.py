@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pykka
 import psycopg
 import pytest
 import uvicorn
@@ -208,3 +209,8 @@ class SnagProcess:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A test that failed before closing its runtime must not keep the run from exiting."""
+    pykka.ActorRegistry.stop_all(block=True, timeout=30)
