@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pykka
 import psycopg
+import pykka
 import pytest
 import uvicorn
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
