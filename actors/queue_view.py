@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -17,7 +18,7 @@ import pykka
 
 from actors.model import Ticket, fold, stream_name, ticket_id_of
 from actors.views import is_internal
-from eventlog import DatabaseUnavailable, EventStore, RecordedEvent
+from eventlog import DatabaseUnavailable, EventStore, RecordedEvent, format_time
 from projections import QueueList, sort_key, summary
 from projections.changes import Change, PresenceChange, frame
 from projections.presence import Presence
@@ -91,13 +92,15 @@ class ExpirePresence:
 
 def encode_cursor(ticket: Ticket) -> str:
     rank, created, ticket_id = sort_key(ticket)
-    return f"{rank}.{created}.{ticket_id}"
+    return f"{rank}.{format_time(created)}.{ticket_id}"
 
 
-def decode_cursor(cursor: str) -> tuple[int, str, int]:
+def decode_cursor(cursor: str) -> tuple[int, datetime, int]:
+    """The sort key a cursor names; the route has checked its form."""
     rank, _, rest = cursor.partition(".")
     created, _, ticket_id = rest.rpartition(".")
-    return int(rank), created, int(ticket_id)
+    at = datetime.strptime(created, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return int(rank), at, int(ticket_id)
 
 
 class QueueViewActor(pykka.ThreadingActor):
@@ -225,7 +228,7 @@ class QueueViewActor(pykka.ThreadingActor):
         )
         start = 0
         if query.cursor is not None:
-            start = bisect.bisect_right([sort_key(t) for t in found], decode_cursor(query.cursor))
+            start = bisect.bisect_right(found, decode_cursor(query.cursor), key=sort_key)
         page = found[start : start + query.limit]
         more = start + query.limit < len(found)
         counts = self._list.counts()

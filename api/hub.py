@@ -112,8 +112,15 @@ class Hub:
                 self._base = self._recent[0].position
             self._recent.append(change)
         self._position = changes[-1].position
+        first = changes[0].position
+        shared: dict[Topic, tuple[bytes, ...]] = {}  # each topic's frames, built once per batch
         for sub in list(self._subscribers):
-            frames = _frames(sub, changes)
+            if sub.after < first:
+                frames = shared.get(sub.topic)
+                if frames is None:
+                    frames = shared[sub.topic] = _frames(sub, changes)
+            else:
+                frames = _frames(sub, changes)
             if frames and not sub.offer(frames):
                 self._drop(sub)
 
