@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
+import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from eventlog import DatabaseUnavailable, EventStore, RecordedEvent, format_time
 from projections import QueueList, sort_key, summary
 from projections.changes import Change, PresenceChange, frame
 from projections.presence import Presence
+from projections.queue_list import Key
 
 logger = logging.getLogger(__name__)
 
@@ -219,25 +220,29 @@ class QueueViewActor(pykka.ThreadingActor):
         )
 
     def _tickets(self, query: ListTickets) -> bytes:
-        found = self._list.tickets(
-            queue=query.queue,
-            status=query.status,
-            assignee=query.assignee,
-            unassigned=query.unassigned,
-            tag=query.tag,
-        )
-        start = 0
-        if query.cursor is not None:
-            start = bisect.bisect_right(found, decode_cursor(query.cursor), key=sort_key)
-        page = found[start : start + query.limit]
-        more = start + query.limit < len(found)
+        def found(after: Key | None = None) -> Iterator[Ticket]:
+            return self._list.matching(
+                queue=query.queue,
+                status=query.status,
+                assignee=query.assignee,
+                unassigned=query.unassigned,
+                tag=query.tag,
+                after=after,
+            )
+
+        after = decode_cursor(query.cursor) if query.cursor is not None else None
+        page = list(itertools.islice(found(after), query.limit + 1))
+        more = len(page) > query.limit
+        page = page[: query.limit]
+        filtered = query.status or query.assignee or query.unassigned or query.tag
+        total = sum(1 for _ in found()) if filtered else self._list.size(query.queue)
         counts = self._list.counts()
         body = {
             "tickets": [self._row(t) for t in page],
             "counts": counts.get(query.queue, {}) if query.queue else counts,
-            "total": len(found),
+            "total": total,
             "position": self._list.position,
-            "next_cursor": encode_cursor(page[-1]) if more and page else None,
+            "next_cursor": encode_cursor(page[-1]) if more else None,
         }
         return orjson.dumps(body)
 

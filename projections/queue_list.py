@@ -9,9 +9,11 @@ answers from the database and the audit tool from its own read of the log.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +30,10 @@ Reload = Callable[[int, int], Ticket | None]
 """(ticket id, position) -> the ticket as of that position, or None."""
 
 
-def sort_key(ticket: Ticket) -> tuple[int, datetime, int]:
+Key = tuple[int, datetime, int]
+
+
+def sort_key(ticket: Ticket) -> Key:
     """Most urgent first, then oldest first (raw times: formatting them made sorting slow)."""
     return (PRIORITY_RANK[ticket.priority], ticket.created_at, ticket.id)
 
@@ -59,6 +64,9 @@ class QueueList:
         self.position = 0
         self._tickets: dict[int, Ticket] = {}
         self._counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        # Sort keys kept in order per queue (and under None for all queues), so a page is
+        # a bisect and a slice, not a sort of the whole queue on every request.
+        self._order: dict[str | None, list[Key]] = defaultdict(list)
 
     def __len__(self) -> int:
         return len(self._tickets)
@@ -91,12 +99,27 @@ class QueueList:
         self.position = event.position
         if before is not None:
             self._count(before, -1)
+            self._unorder(before)
             del self._tickets[ticket_id]
         if after.status in LIVE:
             self._tickets[ticket_id] = after
             self._count(after, +1)
+            self._reorder(after)
             return before, after
         return before, None
+
+    def _reorder(self, ticket: Ticket) -> None:
+        key = sort_key(ticket)
+        for queue in (ticket.queue, None):
+            bisect.insort(self._order[queue], key)
+
+    def _unorder(self, ticket: Ticket) -> None:
+        key = sort_key(ticket)
+        for queue in (ticket.queue, None):
+            keys = self._order[queue]
+            del keys[bisect.bisect_left(keys, key)]
+            if not keys:
+                del self._order[queue]
 
     def skip(self, event: RecordedEvent) -> None:
         """Pass over an event this code cannot fold (say, a type a newer node wrote)."""
@@ -114,6 +137,35 @@ class QueueList:
         """Per queue, per status, how many tickets are listed."""
         return {queue: dict(sorted(s.items())) for queue, s in sorted(self._counts.items())}
 
+    def matching(
+        self,
+        *,
+        queue: str | None = None,
+        status: str | None = None,
+        assignee: str | None = None,
+        unassigned: bool = False,
+        tag: str | None = None,
+        after: Key | None = None,
+    ) -> Iterator[Ticket]:
+        """The matching tickets, most urgent then oldest first, from after the key `after`."""
+        keys = self._order.get(queue, [])
+        start = bisect.bisect_right(keys, after) if after is not None else 0
+        for _, _, ticket_id in itertools.islice(keys, start, None):
+            t = self._tickets[ticket_id]
+            if status is not None and t.status != status:
+                continue
+            if unassigned and t.assignee is not None:
+                continue
+            if assignee is not None and not unassigned and t.assignee != assignee:
+                continue
+            if tag is not None and tag not in t.tags:
+                continue
+            yield t
+
+    def size(self, queue: str | None = None) -> int:
+        """How many tickets one queue (None: all queues) lists."""
+        return len(self._order.get(queue, []))
+
     def tickets(
         self,
         *,
@@ -123,19 +175,12 @@ class QueueList:
         unassigned: bool = False,
         tag: str | None = None,
     ) -> list[Ticket]:
-        """The matching tickets, most urgent then oldest first."""
-        found: Iterable[Ticket] = self._tickets.values()
-        if queue is not None:
-            found = (t for t in found if t.queue == queue)
-        if status is not None:
-            found = (t for t in found if t.status == status)
-        if unassigned:
-            found = (t for t in found if t.assignee is None)
-        elif assignee is not None:
-            found = (t for t in found if t.assignee == assignee)
-        if tag is not None:
-            found = (t for t in found if tag in t.tags)
-        return sorted(found, key=sort_key)
+        """All the matching tickets, most urgent then oldest first."""
+        return list(
+            self.matching(
+                queue=queue, status=status, assignee=assignee, unassigned=unassigned, tag=tag
+            )
+        )
 
     def digest(self) -> str:
         """SHA-256 over every listed row and the counts, to compare two builds of the list."""
