@@ -253,3 +253,16 @@ def test_openapi_describes_every_command(server: Server) -> None:
     assign = spec["components"]["schemas"][mapping["assign"].rsplit("/", 1)[1]]
     assert {"ticket", "assignee", "command_id", "expected_version"} <= set(assign["properties"])
     assert assign["additionalProperties"] is False
+
+
+def test_refusals_are_not_stored_under_their_command_id(
+    alice: httpx.Client, bob: httpx.Client
+) -> None:
+    ticket = open_ticket(alice)["id"]
+    ok(command(alice, "claim", ticket))
+    refused = command(bob, "claim", ticket, command_id="bob-1")
+    assert refused.status_code == 409
+    ok(command(alice, "release", ticket))
+    retried = command(bob, "claim", ticket, command_id="bob-1")
+    assert retried.status_code == 200 and retried.json()["ticket"]["assignee"] == "bob"
+    assert command(bob, "claim", ticket, command_id="bob-1").content == retried.content
