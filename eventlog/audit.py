@@ -8,13 +8,10 @@ the same log, and no command but `import` can write (so they all run on a read r
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Self
-
-import psycopg
 
 from eventlog.database import connect, translated
 from eventlog.errors import InvalidArgument
@@ -56,24 +53,26 @@ def _where(selected: LogFilter) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-class AuditLog:
-    """One read-only snapshot of the log. Used by one thread, for one command."""
+def _migrate_and_lock_empty(conn: Connection) -> None:
+    migrate(conn)
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+    row = conn.execute("SELECT count(*), max(position) FROM events").fetchone()
+    _require_empty(row)
+
+
+class _OwnConnection:
+    """A connection of its own, prepared on open and closed on exit (closing it rolls back
+    whatever was not committed)."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     @classmethod
-    def open(cls, url: str) -> Self:
-        """Raises `DatabaseUnavailable` (URL shown without its password) or `SchemaMissing`."""
+    def _connect(cls, url: str, prepare: Callable[[Connection], None]) -> Self:
         conn = connect(url)
         try:
             with translated():
-                check(conn)
-                conn.execute(
-                    "SET SESSION CHARACTERISTICS AS TRANSACTION"
-                    " ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-                )
-                conn.commit()
+                prepare(conn)
         except BaseException:
             conn.close()
             raise
@@ -82,13 +81,25 @@ class AuditLog:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._conn.close()
+
+
+def _read_only_snapshot(conn: Connection) -> None:
+    check(conn)
+    conn.execute(
+        "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+    )
+    conn.commit()
+
+
+class AuditLog(_OwnConnection):
+    """One read-only snapshot of the log. Used by one thread, for one command."""
+
+    @classmethod
+    def open(cls, url: str) -> Self:
+        """Raises `DatabaseUnavailable` (URL shown without its password) or `SchemaMissing`."""
+        return cls._connect(url, _read_only_snapshot)
 
     def head(self) -> tuple[int, str] | None:
         """The last event's position and hash; None for an empty log."""
@@ -202,7 +213,7 @@ def _require_empty(row: tuple[Any, ...] | None) -> None:
         )
 
 
-class LogImport:
+class LogImport(_OwnConnection):
     """Loads a whole exported log into an empty database, in one transaction.
 
     `open` migrates the schema (the one audit command that writes), takes the append lock
@@ -210,35 +221,9 @@ class LogImport:
     Nothing is kept unless `commit` is called.
     """
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
     @classmethod
     def open(cls, url: str) -> Self:
-        conn = connect(url)
-        try:
-            with translated():
-                migrate(conn)
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
-                row = conn.execute("SELECT count(*), max(position) FROM events").fetchone()
-            _require_empty(row)
-        except BaseException:
-            conn.close()
-            raise
-        return cls(conn)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            self._conn.rollback()
-        self._conn.close()
+        return cls._connect(url, _migrate_and_lock_empty)
 
     def events(self, events: Iterable[RecordedEvent]) -> int:
         """COPY the events in as they are: positions, times and hashes kept."""
