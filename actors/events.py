@@ -152,14 +152,16 @@ def encode(event: Event) -> NewEvent:
     )
 
 
+_FIELDS = {name: frozenset(f.name for f in fields(cls)) for name, cls in EVENT_TYPES.items()}
+
+
 def decode(type_name: str, data: dict[str, Any]) -> Event:
     """The event class for a stored event; unknown fields (added later) are ignored."""
-    cls = EVENT_TYPES[type_name]
-    names = {f.name for f in fields(cls)}
+    names = _FIELDS[type_name]
     values: dict[str, Any] = {
         k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in names
     }
-    return cls(**values)
+    return EVENT_TYPES[type_name](**values)
 
 
 def decode_ticket(type_name: str, data: dict[str, Any]) -> TicketEvent:

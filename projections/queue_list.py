@@ -1,10 +1,11 @@
 """The queue list: every ticket not yet solved, folded from the log into RAM.
 
 A projection applies each event once, in log position order. Tickets are folded with
-the same `evolve` the ticket actors use; a ticket leaves the list (and memory) when it is
-solved or closed. When a ticket comes back (reopened), its earlier events are needed
-again: `apply` asks `reload` for the ticket as of the event before, which the live view
-answers from the database and the audit tool from its own read of the log.
+the same `evolve` the ticket actors use; a ticket leaves the list when it is solved or
+closed, and memory too once `LEFT_KEPT` more have left after it. When a ticket no longer
+in memory changes again (reopened), its earlier events are needed: `apply` asks `reload`
+for the ticket as of the event before, which the live view answers from the database and
+the audit tool from its own read of the log.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,8 @@ from eventlog import RecordedEvent, format_time
 
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 LIVE = frozenset({"new", "open", "pending"})
+LEFT_KEPT = 10_000
+"""How many tickets that left the list (solved, closed) are kept aside in memory."""
 
 Reload = Callable[[int, int], Ticket | None]
 """(ticket id, position) -> the ticket as of that position, or None."""
@@ -67,6 +70,9 @@ class QueueList:
         # Sort keys kept in order per queue (and under None for all queues), so a page is
         # a bisect and a slice, not a sort of the whole queue on every request.
         self._order: dict[str | None, list[Key]] = defaultdict(list)
+        # The last tickets to leave the list, kept aside (not listed) so the close or the
+        # requester's reply that often follows a solve needs no read of the ticket's history.
+        self._left: OrderedDict[int, Ticket] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._tickets)
@@ -89,7 +95,9 @@ class QueueList:
         before = self._tickets.get(ticket_id)
         state = before
         if state is None and event.version > 1:
-            state = reload(ticket_id, event.position - 1)
+            state = self._left.get(ticket_id)
+            if state is None or state.version != event.version - 1:
+                state = reload(ticket_id, event.position - 1)
         after = evolve(
             state,
             decode_ticket(event.type, dict(event.data)),
@@ -101,11 +109,15 @@ class QueueList:
             self._count(before, -1)
             self._unorder(before)
             del self._tickets[ticket_id]
+        self._left.pop(ticket_id, None)
         if after.status in LIVE:
             self._tickets[ticket_id] = after
             self._count(after, +1)
             self._reorder(after)
             return before, after
+        self._left[ticket_id] = after
+        if len(self._left) > LEFT_KEPT:
+            self._left.popitem(last=False)
         return before, None
 
     def _reorder(self, ticket: Ticket) -> None:

@@ -40,7 +40,7 @@ from actors.model import stream_name
 from actors.queue_view import Describe
 from api.runtime import Runtime, Settings
 from eventlog import DatabaseUnavailable, RecordedEvent, SnagError
-from projections import QueueList
+from projections import QueueList, queue_list
 from projections.queue_list import summary
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -105,7 +105,23 @@ def test_rows_sort_by_priority_then_age_and_filter() -> None:
     assert summary(view.get(3))["tags"] == ["vip", "x"]  # type: ignore[arg-type]
 
 
-def test_solved_tickets_leave_and_reopened_ones_come_back_whole() -> None:
+def test_tickets_kept_aside_come_back_without_a_reload() -> None:
+    log, view = Log(), QueueList()
+    feed(view, log, log.add(1, opened(1)))
+    feed(view, log, log.add(1, StatusChanged("new", "solved")))
+
+    def never(ticket: int, position: int) -> Ticket | None:
+        raise AssertionError("the ticket was kept aside; no reload needed")
+
+    _, after = view.apply(log.add(1, StatusChanged("solved", "open"))[0], never)
+    assert after is not None and after.version == 3
+
+
+@pytest.mark.parametrize("kept", [0, 10_000])
+def test_solved_tickets_leave_and_reopened_ones_come_back_whole(
+    kept: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(queue_list, "LEFT_KEPT", kept)
     log, view = Log(), QueueList()
     feed(view, log, log.add(1, opened(1), CommentAdded("alice", "hi", False, False)))
     before, after = view.apply(log.add(1, StatusChanged("new", "solved"))[0], log.reload)
@@ -210,7 +226,10 @@ def test_live_projection_equals_a_rebuild_from_the_log(
     assert live["tickets"] == len(rebuilt)
 
 
-def test_a_failed_reload_changes_nothing_so_the_event_can_be_applied_again() -> None:
+def test_a_failed_reload_changes_nothing_so_the_event_can_be_applied_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queue_list, "LEFT_KEPT", 0)  # nothing kept aside: reopening reloads
     log, view = Log(), QueueList()
     feed(view, log, log.add(1, opened(1)))
     feed(view, log, log.add(1, StatusChanged("new", "solved")))
