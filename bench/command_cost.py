@@ -27,7 +27,8 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from harness import admin_url_default, fresh_database, machine, median, table
+from harness import fresh_database, machine, median, table
+from harness import parser as harness_parser
 
 import eventlog.store
 import eventlog.tail
@@ -204,13 +205,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--admin-url", default=admin_url_default(), help="a role that may create databases"
-    )
+    parser = harness_parser(__doc__)
     parser.add_argument("--tickets", type=int, default=300, help="tickets to spread commands over")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each measurement")

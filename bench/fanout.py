@@ -32,7 +32,6 @@ from harness import (
     RawConnection,
     Server,
     add_user,
-    admin_url_default,
     dbname_of,
     fresh_database,
     machine,
@@ -41,6 +40,7 @@ from harness import (
     py_spy,
     table,
 )
+from harness import parser as harness_parser
 
 _FRAME_END = re.compile(rb"\r?\n\r?\n")
 _TIMESPEC = struct.Struct("@ll")
@@ -373,13 +373,7 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--admin-url", default=admin_url_default(), help="a role that may create databases"
-    )
+    parser = harness_parser(__doc__)
     parser.add_argument(
         "--subscribers", default="1000", help="subscriber counts to measure, comma-separated"
     )

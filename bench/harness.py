@@ -9,6 +9,7 @@ also on Ctrl-C.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -45,6 +46,18 @@ def admin_url_default() -> str:
         or os.environ.get("TEST_DATABASE_URL")
         or DEFAULT_ADMIN_URL
     )
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    """A benchmark's command line: its docstring's first paragraph, and `--admin-url`."""
+    made = argparse.ArgumentParser(
+        description=(doc or "").split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    made.add_argument(
+        "--admin-url", default=admin_url_default(), help="a role that may create databases"
+    )
+    return made
 
 
 def with_dbname(url: str, dbname: str) -> str:

@@ -35,7 +35,6 @@ from harness import (
     CpuMeter,
     Server,
     add_user,
-    admin_url_default,
     connect,
     dbname_of,
     fresh_database,
@@ -44,6 +43,7 @@ from harness import (
     percentile,
     table,
 )
+from harness import parser as harness_parser
 
 TAG = "bench"
 
@@ -238,13 +238,7 @@ def report(rounds: list[Round]) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--admin-url", default=admin_url_default(), help="a role that may create databases"
-    )
+    parser = harness_parser(__doc__)
     parser.add_argument("--tickets", type=int, default=300, help="tickets to spread commands over")
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each round")

@@ -33,13 +33,13 @@ from harness import (
     RawConnection,
     Server,
     add_user,
-    admin_url_default,
     fresh_database,
     machine,
     median,
     percentile,
     table,
 )
+from harness import parser as harness_parser
 
 from actors.events import StatusChanged, TagAdded, TicketClaimed, TicketOpened, encode
 from actors.model import stream_name
@@ -283,13 +283,7 @@ def report(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--admin-url", default=admin_url_default(), help="a role that may create databases"
-    )
+    parser = harness_parser(__doc__)
     parser.add_argument("--tickets", type=int, default=10_000, help="open tickets in the queue")
     parser.add_argument("--batch", type=int, default=1000, help="tickets per EventStore.append")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per variant, alternating")

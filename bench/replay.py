@@ -43,13 +43,13 @@ import psycopg
 from harness import (
     ROOT,
     Server,
-    admin_url_default,
     child_env,
     fresh_database,
     machine,
     median,
     table,
 )
+from harness import parser as harness_parser
 from psycopg.types.json import Jsonb, set_json_loads
 
 from actors.events import (
@@ -291,13 +291,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--admin-url", default=admin_url_default(), help="a role that may create databases"
-    )
+    parser = harness_parser(__doc__)
     parser.add_argument("--events", type=int, default=100_000, help="events in the log")
     parser.add_argument("--live", type=int, default=2000, help="tickets open at once")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (a) and (b)")

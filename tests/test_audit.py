@@ -27,7 +27,7 @@ from api.audit_common import moment
 from api.demo import seed
 from api.runtime import Runtime, Settings
 from eventlog import GENESIS_HASH, Metadata, RecordedEvent, migrate
-from eventlog.records import canonical, chain_hash
+from eventlog.records import canonical, chain_hash, expected_hash
 from eventlog.store import COLUMNS, event_row
 from projections import QueueList, summary
 
@@ -305,16 +305,7 @@ def forged(log: list[RecordedEvent], position: int) -> RecordedEvent:
     """An event that was never recorded, hashed to follow the event before `position`."""
     model = log[position - 1]
     fake = replace(model, position=position, stream="ticket-3", version=99, by="mallory")
-    form = canonical(
-        position=fake.position,
-        stream=fake.stream,
-        version=fake.version,
-        type=fake.type,
-        data=fake.data,
-        metadata=Metadata(fake.by, fake.command_id, fake.correlation_id),
-        recorded_at=fake.recorded_at,
-    )
-    return replace(fake, hash=chain_hash(log[position - 2].hash, form))
+    return replace(fake, hash=expected_hash(fake, log[position - 2].hash))
 
 
 def insert(url: str, e: RecordedEvent) -> None:
@@ -331,16 +322,7 @@ def rehash_from(url: str, log: list[RecordedEvent], first: int) -> None:
     previous = log[first - 2].hash if first > 1 else GENESIS_HASH
     for row in rows[first - 1 :]:
         e = RecordedEvent(*row)
-        form = canonical(
-            position=e.position,
-            stream=e.stream,
-            version=e.version,
-            type=e.type,
-            data=e.data,
-            metadata=Metadata(e.by, e.command_id, e.correlation_id),
-            recorded_at=e.recorded_at,
-        )
-        previous = chain_hash(previous, form)
+        previous = expected_hash(e, previous)
         sql(url, "UPDATE events SET hash = %s WHERE position = %s", (previous, e.position))
 
 
